@@ -1,0 +1,54 @@
+/** Every failure the user can see has a kind; the kind alone decides the exit code (SPEC: exit codes). */
+export type ErrorKind =
+  | 'internal'
+  | 'usage'
+  | 'config'
+  | 'auth'
+  | 'rate_limit'
+  | 'budget'
+  | 'api'
+  | 'batch_failed'
+  | 'interrupted';
+
+const EXIT_CODES: Record<ErrorKind, number> = {
+  internal: 1,
+  usage: 2,
+  config: 3,
+  auth: 4,
+  rate_limit: 5,
+  budget: 6,
+  api: 7,
+  batch_failed: 8,
+  interrupted: 130,
+};
+
+export function exitCodeFor(kind: ErrorKind): number {
+  return EXIT_CODES[kind];
+}
+
+export interface ApiErrorDetails {
+  status?: number;
+  type?: string;
+  code?: string;
+  requestId?: string;
+  retryable?: boolean;
+}
+
+export class GptError extends Error {
+  override name = 'GptError';
+  readonly kind: ErrorKind;
+  readonly details: ApiErrorDetails;
+
+  constructor(kind: ErrorKind, message: string, details: ApiErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.details = details;
+  }
+
+  get exitCode(): number {
+    return exitCodeFor(this.kind);
+  }
+}
+
+export const usageError = (message: string) => new GptError('usage', message);
+export const configError = (message: string) => new GptError('config', message);
