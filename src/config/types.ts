@@ -1,0 +1,44 @@
+import type { ApiShape, GenerationOptions } from '../providers/types.js';
+
+/** USD per 1M tokens, as a user writes it in config `pricing.<model>` or `profiles.<p>.pricing.<model>`. */
+export interface PricingOverride {
+  input?: number;
+  cachedInput?: number;
+  output?: number;
+}
+
+export interface ProfileConfig {
+  baseUrl: string;
+  /** Name of the environment variable that holds the key; absent for keyless servers (ollama). */
+  apiKeyEnv?: string;
+  /** A shell command whose stdout is the key (trusted configs only). */
+  apiKeyCommand?: string;
+  model?: string;
+  api?: ApiShape;
+  headers?: Record<string, string>;
+  pricing?: Record<string, PricingOverride>;
+  rpm?: number;
+  tpm?: number;
+  /** The built-in offline provider; no HTTP at all. */
+  simulate?: boolean;
+  /** simulate only: streaming pace in tokens per second (0 = as fast as possible). */
+  tokensPerSecond?: number;
+}
+
+/** The configuration after merging built-ins, user config, project config, env and flags. */
+export interface ResolvedConfig {
+  profileName: string;
+  profile: ProfileConfig;
+  /** The model to use: flag > env > template > profile > defaults > built-in. */
+  model: string;
+  defaults: GenerationOptions;
+  /** Global `pricing` with the profile's `pricing` laid over it. */
+  pricing: Record<string, PricingOverride>;
+  /** Extra template folders (absolute), from `templates.paths`. */
+  templatePaths: string[];
+  budget: { maxCostPerRun?: number };
+  /** `$XDG_CONFIG_HOME/gpt` (default ~/.config/gpt). */
+  configDir: string;
+  /** `$XDG_STATE_HOME/gpt` (default ~/.local/state/gpt). */
+  stateDir: string;
+}
