@@ -36,6 +36,8 @@ function addGenerationOptions(cmd: Command): Command {
     .option('--frequency-penalty <n>', 'frequency penalty (-2 to 2)', numberIn('--frequency-penalty', -2, 2))
     .option('--schema <file>', 'JSON schema file for structured output (validated)')
     .addOption(new Option('--api <shape>', 'endpoint shape').choices(['chat', 'responses']))
+    // Declaring --stream too keeps `stream` undefined unless given, so config defaults can apply.
+    .addOption(new Option('--stream', 'stream tokens as they arrive (the default)').hideHelp())
     .option('--no-stream', 'wait for the whole answer instead of streaming')
     .option('--max-cost <usd>', 'refuse or stop before spending more than this', numberIn('--max-cost', 0, 1e9))
     .option('--timeout <seconds>', 'time to first byte and longest silence between stream events', numberIn('--timeout', 0.001, 86_400))

@@ -15,6 +15,8 @@ export interface ProfileConfig {
   apiKeyCommand?: string;
   model?: string;
   api?: ApiShape;
+  /** Which chat-completions field carries the output cap: OpenAI's current one, or the legacy one Ollama and OpenRouter read. */
+  maxTokensField?: 'max_completion_tokens' | 'max_tokens';
   headers?: Record<string, string>;
   pricing?: Record<string, PricingOverride>;
   rpm?: number;
@@ -41,4 +43,18 @@ export interface ResolvedConfig {
   configDir: string;
   /** `$XDG_STATE_HOME/gpt` (default ~/.local/state/gpt). */
   stateDir: string;
+  /** Config files read, in the order they were merged (user first, then project, then --config). */
+  files: ConfigFile[];
+  /** Where each effective value came from, for `gpt config` (e.g. model → "flag --model"). */
+  sources: Record<string, string>;
+  /** Things the user should know (ignored untrusted keys, clear-text http); printed on stderr. */
+  warnings: string[];
+}
+
+export interface ConfigFile {
+  path: string;
+  scope: 'user' | 'project' | 'flag';
+  trusted: boolean;
+  /** False when the file was skipped (an untrusted file that would run code). */
+  loaded: boolean;
 }

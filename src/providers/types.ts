@@ -47,15 +47,29 @@ export interface ProviderRequest {
   messages: ChatMessage[];
   options: GenerationOptions;
   signal?: AbortSignal;
+  /** Output length the simulate provider should produce (a template's `expect.output_tokens`). */
+  expectedOutputTokens?: number;
+  /**
+   * When true (batch: nothing has been shown yet), a stream that breaks midway is started again
+   * within the same retry budget; the provider first yields a `retry` event with `restart: true`,
+   * after which the consumer must discard the text and usage it collected so far.
+   */
+  restartable?: boolean;
 }
 
 export type ProviderEvent =
-  | { type: 'start'; model?: string; requestId?: string }
+  /** Headers arrived: the request is accepted; `rateLimit` holds any x-ratelimit-* headers. */
+  | { type: 'start'; requestId?: string; rateLimit?: Record<string, string> }
+  /** The model the API says answered (often a dated snapshot of the one requested). */
+  | { type: 'model'; model: string }
   | { type: 'text'; text: string }
   | { type: 'reasoning'; text: string }
   | { type: 'usage'; usage: Usage; providerCostUsd?: number }
   | { type: 'finish'; reason: string }
-  | { type: 'retry'; attempt: number; delayMs: number; reason: string };
+  /** About to wait `delayMs` and try again; `status` is the HTTP status when there was one. */
+  | { type: 'retry'; attempt: number; delayMs: number; reason: string; status?: number; restart?: boolean }
+  /** Something odd but survivable (a malformed frame skipped, an option the endpoint ignores). */
+  | { type: 'warning'; message: string };
 
 export interface Provider {
   /** Streams one answer. Retries happen inside, before the first event; errors are GptErrors. */

@@ -1,0 +1,138 @@
+/**
+ * Checks a parsed config file once, on entry, and reports every problem as `file: key: message`
+ * (exit 3). Inside the program the config is then trusted to have these types.
+ */
+import { GptError } from '../errors.js';
+import { EFFORTS } from '../providers/types.js';
+
+export interface RawConfig {
+  defaultProfile?: string;
+  profiles?: Record<string, Record<string, unknown>>;
+  defaults?: Record<string, unknown>;
+  pricing?: Record<string, Record<string, unknown>>;
+  templates?: { paths?: string[] };
+  budget?: { maxCostPerRun?: number };
+}
+
+type Check = (value: unknown) => string | null;
+
+const isString: Check = (v) => (typeof v === 'string' ? null : 'expected a string');
+const isBool: Check = (v) => (typeof v === 'boolean' ? null : 'expected true or false');
+const isNumber =
+  (min = -Infinity, max = Infinity): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max
+      ? null
+      : `expected a number${min > -Infinity ? ` from ${min}` : ''}${max < Infinity ? ` to ${max}` : ''}`;
+const isOneOf =
+  (values: readonly string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? null : `expected one of ${values.join(', ')}`;
+const isStringMap: Check = (v) =>
+  isObject(v) && Object.values(v).every((x) => typeof x === 'string') ? null : 'expected a map of strings';
+const isStringList: Check = (v) =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'expected a list of strings';
+const isStringOrList: Check = (v) => (typeof v === 'string' ? null : isStringList(v));
+const isUrl: Check = (v) => {
+  if (typeof v !== 'string') return 'expected a URL string';
+  try {
+    const url = new URL(v);
+    return url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'simulate:' ? null : 'expected an http(s) URL';
+  } catch {
+    return `not a URL: ${JSON.stringify(v)}`;
+  }
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const PRICE_KEYS: Record<string, Check> = {
+  input: isNumber(0),
+  cachedInput: isNumber(0),
+  output: isNumber(0),
+};
+
+export const GENERATION_KEYS: Record<string, Check> = {
+  model: isString,
+  system: isString,
+  temperature: isNumber(0, 2),
+  topP: isNumber(0, 1),
+  maxOutputTokens: isNumber(1),
+  effort: isOneOf(EFFORTS),
+  stop: isStringOrList,
+  seed: isNumber(),
+  presencePenalty: isNumber(-2, 2),
+  frequencyPenalty: isNumber(-2, 2),
+  api: isOneOf(['chat', 'responses']),
+  stream: isBool,
+  timeout: isNumber(0.001),
+  retries: isNumber(0, 100),
+};
+
+const PROFILE_KEYS: Record<string, Check> = {
+  baseUrl: isUrl,
+  apiKeyEnv: isString,
+  apiKeyCommand: isString,
+  model: isString,
+  api: isOneOf(['chat', 'responses']),
+  maxTokensField: isOneOf(['max_completion_tokens', 'max_tokens']),
+  headers: isStringMap,
+  pricing: () => null, // checked entry by entry below
+  rpm: isNumber(1),
+  tpm: isNumber(1),
+  tokensPerSecond: isNumber(0),
+};
+
+const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget'];
+
+/** Returns the config typed, or throws one config error listing every problem found. */
+export function validateConfig(raw: unknown, file: string): RawConfig {
+  const problems: string[] = [];
+  const at = (key: string, message: string) => problems.push(`${key}: ${message}`);
+  if (raw === null || raw === undefined) return {};
+  if (!isObject(raw)) throw new GptError('config', `${file}: expected an object at the top level`);
+
+  const checkKeys = (obj: unknown, prefix: string, keys: Record<string, Check>) => {
+    if (!isObject(obj)) return at(prefix, 'expected a map');
+    for (const [key, value] of Object.entries(obj)) {
+      const check = keys[key];
+      if (!check) at(`${prefix}.${key}`, `unknown key (known: ${Object.keys(keys).join(', ')})`);
+      else {
+        const problem = check(value);
+        if (problem) at(`${prefix}.${key}`, problem);
+      }
+    }
+  };
+  const checkPricing = (obj: unknown, prefix: string) => {
+    if (!isObject(obj)) return at(prefix, 'expected a map of model → {input, cachedInput, output}');
+    for (const [model, price] of Object.entries(obj)) checkKeys(price, `${prefix}.${model}`, PRICE_KEYS);
+  };
+
+  for (const [key, value] of Object.entries(raw)) {
+    if (!TOP_KEYS.includes(key)) {
+      at(key, `unknown key (known: ${TOP_KEYS.join(', ')})`);
+      continue;
+    }
+    if (key === 'defaultProfile') {
+      const problem = isString(value);
+      if (problem) at(key, problem);
+    } else if (key === 'profiles') {
+      if (!isObject(value)) at(key, 'expected a map of profile name → settings');
+      else
+        for (const [name, profile] of Object.entries(value)) {
+          checkKeys(profile, `profiles.${name}`, PROFILE_KEYS);
+          if (isObject(profile) && profile.pricing !== undefined) checkPricing(profile.pricing, `profiles.${name}.pricing`);
+        }
+    } else if (key === 'defaults') checkKeys(value, 'defaults', GENERATION_KEYS);
+    else if (key === 'pricing') checkPricing(value, 'pricing');
+    else if (key === 'templates') checkKeys(value, 'templates', { paths: isStringList });
+    else if (key === 'budget') checkKeys(value, 'budget', { maxCostPerRun: isNumber(0) });
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 5).map((p) => `${file}: ${p}`);
+    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+    throw new GptError('config', `${shown.join('; ')}${more}`);
+  }
+  return raw as RawConfig;
+}

@@ -1,0 +1,156 @@
+/** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
+import { GptError } from '../errors.js';
+import type { ProfileConfig } from '../config/types.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, postJson, rateLimitHeaders, readBody } from './http.js';
+import { SseDecoder } from './sse.js';
+import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
+
+type Json = Record<string, unknown>;
+
+export function chatCompletionsBody(request: ProviderRequest, profile: Pick<ProfileConfig, 'maxTokensField'>, stream: boolean): Json {
+  const o = request.options;
+  const body: Json = { model: request.model, messages: request.messages.map((m) => ({ role: m.role, content: m.content })) };
+  if (stream) {
+    body.stream = true;
+    body.stream_options = { include_usage: true };
+  }
+  if (o.temperature !== undefined) body.temperature = o.temperature;
+  if (o.topP !== undefined) body.top_p = o.topP;
+  if (o.maxOutputTokens !== undefined) body[profile.maxTokensField ?? 'max_completion_tokens'] = o.maxOutputTokens;
+  if (o.effort !== undefined) body.reasoning_effort = o.effort;
+  if (o.stop !== undefined && o.stop.length > 0) body.stop = o.stop;
+  if (o.seed !== undefined) body.seed = o.seed;
+  if (o.presencePenalty !== undefined) body.presence_penalty = o.presencePenalty;
+  if (o.frequencyPenalty !== undefined) body.frequency_penalty = o.frequencyPenalty;
+  if (o.schema) {
+    body.response_format = {
+      type: 'json_schema',
+      // Strict mode only accepts closed schemas; sending it for an open one would be a 400.
+      json_schema: { name: o.schema.name, schema: o.schema.schema, strict: o.schema.schema.additionalProperties === false },
+    };
+  }
+  return body;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** OpenAI-style usage (`prompt_tokens`…, details optional or `{}`) in our field names. */
+export function usageFromChat(raw: Json): Usage {
+  const prompt = raw.prompt_tokens_details as Json | undefined;
+  const completion = raw.completion_tokens_details as Json | undefined;
+  const input = num(raw.prompt_tokens);
+  const output = num(raw.completion_tokens);
+  return {
+    input_tokens: input,
+    cached_input_tokens: num(prompt?.cached_tokens),
+    output_tokens: output,
+    reasoning_tokens: num(completion?.reasoning_tokens),
+    total_tokens: num(raw.total_tokens) || input + output,
+    estimated: false,
+  };
+}
+
+function usageEvent(raw: Json): ProviderEvent {
+  const cost = raw.cost;
+  return typeof cost === 'number' ? { type: 'usage', usage: usageFromChat(raw), providerCostUsd: cost } : { type: 'usage', usage: usageFromChat(raw) };
+}
+
+function streamError(payload: Json): GptError {
+  const error = (payload.error ?? payload) as Json;
+  const message = typeof error.message === 'string' ? error.message : JSON.stringify(error);
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  return new GptError('api', `the API reported an error mid-stream: ${message}`, { code, type: typeof error.type === 'string' ? error.type : undefined });
+}
+
+export async function* chatCompletionsStream(http: HttpSettings, profile: ProfileConfig, request: ProviderRequest): AsyncGenerator<ProviderEvent> {
+  const stream = request.options.stream !== false;
+  const body = chatCompletionsBody(request, profile, stream);
+  const response = yield* postJson(http, '/chat/completions', body, request.signal);
+  const requestId = response.headers['x-request-id'];
+  yield { type: 'start', requestId: typeof requestId === 'string' ? requestId : undefined, rateLimit: rateLimitHeaders(response.headers) };
+  const url = `${http.baseUrl}/chat/completions`;
+  const timeout = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const contentType = String(response.headers['content-type'] ?? '');
+
+  if (!stream || !contentType.includes('text/event-stream')) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of readBody(response, url, timeout, request.signal)) chunks.push(chunk);
+    yield* wholeAnswer(Buffer.concat(chunks).toString('utf8'));
+    return;
+  }
+
+  const decoder = new SseDecoder();
+  let modelSent = false;
+  let finished = false;
+  let done = false;
+  const handle = function* (data: string): Generator<ProviderEvent> {
+    if (data === '[DONE]') {
+      done = true;
+      return;
+    }
+    let payload: Json;
+    try {
+      payload = JSON.parse(data) as Json;
+    } catch {
+      yield { type: 'warning', message: `skipped a malformed stream event: ${data.length > 80 ? `${data.slice(0, 80)}…` : data}` };
+      return;
+    }
+    if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
+    if (!modelSent && typeof payload.model === 'string' && payload.model) {
+      modelSent = true;
+      yield { type: 'model', model: payload.model };
+    }
+    const choice = (payload.choices as Json[] | undefined)?.[0];
+    const delta = choice?.delta as Json | undefined;
+    if (delta) {
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
+      if (typeof delta.content === 'string' && delta.content !== '') yield { type: 'text', text: delta.content };
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') yield { type: 'text', text: delta.refusal };
+    }
+    if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
+    if (typeof choice?.finish_reason === 'string') {
+      finished = true;
+      if (choice.finish_reason === 'error') throw new GptError('api', 'the API ended the stream with an error');
+      yield { type: 'finish', reason: choice.finish_reason };
+    }
+  };
+
+  for await (const chunk of readBody(response, url, timeout, request.signal)) {
+    for (const event of decoder.push(chunk)) {
+      if (event.event === 'error') throw streamError(safeParse(event.data));
+      yield* handle(event.data);
+      if (done) return;
+    }
+  }
+  for (const event of decoder.end()) yield* handle(event.data);
+  if (!finished && !done) throw new GptError('api', 'the stream ended before the answer was complete (no finish_reason, no [DONE])', { code: 'incomplete_stream' });
+}
+
+function safeParse(data: string): Json {
+  try {
+    return JSON.parse(data) as Json;
+  } catch {
+    return { message: data };
+  }
+}
+
+function* wholeAnswer(text: string): Generator<ProviderEvent> {
+  if (text.trim() === '') throw new GptError('api', 'the API answered 200 with an empty body', { code: 'empty_body' });
+  let payload: Json;
+  try {
+    payload = JSON.parse(text) as Json;
+  } catch {
+    throw new GptError('api', `the API answered 200 with a body that is not JSON: ${text.slice(0, 80)}`);
+  }
+  if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
+  if (typeof payload.model === 'string' && payload.model) yield { type: 'model', model: payload.model };
+  const choice = (payload.choices as Json[] | undefined)?.[0];
+  const message = choice?.message as Json | undefined;
+  const reasoning = message?.reasoning_content ?? message?.reasoning;
+  if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
+  const content = typeof message?.content === 'string' ? message.content : typeof message?.refusal === 'string' ? message.refusal : '';
+  if (content !== '') yield { type: 'text', text: content };
+  if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
+  yield { type: 'finish', reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'stop' };
+}

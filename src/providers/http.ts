@@ -1,0 +1,189 @@
+/**
+ * HTTP for every provider: one keep-alive undici Agent, the shared retry policy, timeouts
+ * (time to headers, and the longest silence while a body streams), and redacted --verbose logs.
+ * Retries happen only before a response is handed over; once a body is being read, nothing is.
+ */
+import type { Dispatcher } from 'undici';
+import { GptError } from '../errors.js';
+import { redact } from '../redact.js';
+import {
+  DEFAULT_RETRIES,
+  MAX_RETRY_AFTER_MS,
+  type HeaderMap,
+  httpError,
+  isRetryableNetworkError,
+  networkError,
+  parseErrorBody,
+  retryDelayMs,
+  shouldRetry,
+} from './retry.js';
+import type { ProviderEvent } from './types.js';
+
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  random(): number;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  random: () => Math.random(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(interrupted());
+      const timer = setTimeout(done, ms);
+      function done() {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }
+      function onAbort() {
+        clearTimeout(timer);
+        reject(interrupted());
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
+};
+
+export interface HttpSettings {
+  baseUrl: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  timeoutSeconds?: number;
+  retries?: number;
+  /** Concurrent connections per origin (batch raises it to its concurrency). */
+  connections?: number;
+  log?: (line: string) => void;
+  clock?: Clock;
+}
+
+export interface OpenResponse {
+  status: number;
+  headers: HeaderMap;
+  body: Dispatcher.ResponseData['body'];
+  attempts: number;
+}
+
+export function interrupted(): GptError {
+  return new GptError('interrupted', 'interrupted');
+}
+
+let agentPromise: Promise<Dispatcher> | undefined;
+let agentConnections = 0;
+
+/** One Agent per process so connections are reused across requests (and batch items). */
+async function sharedAgent(connections: number): Promise<Dispatcher> {
+  if (!agentPromise || connections > agentConnections) {
+    agentConnections = connections;
+    agentPromise = import('undici').then(
+      ({ Agent }) => new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 }),
+    );
+  }
+  return agentPromise;
+}
+
+function isAbort(error: unknown, signal?: AbortSignal): boolean {
+  if (signal?.aborted) return true;
+  const code = (error as { code?: string }).code;
+  return code === 'UND_ERR_ABORTED' || (error as { name?: string }).name === 'AbortError';
+}
+
+const RATE_LIMIT_PREFIX = 'x-ratelimit-';
+
+export function rateLimitHeaders(headers: HeaderMap): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(RATE_LIMIT_PREFIX) && typeof value === 'string') (out ??= {})[name] = value;
+  }
+  return out;
+}
+
+function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * POSTs JSON and returns the open response once a 2xx arrives, yielding a `retry` event before
+ * each wait. Throws a GptError whose kind maps to the exit code when it gives up.
+ */
+export async function* postJson(
+  http: HttpSettings,
+  path: string,
+  payload: unknown,
+  signal?: AbortSignal,
+): AsyncGenerator<ProviderEvent, OpenResponse> {
+  const clock = http.clock ?? realClock;
+  const retries = http.retries ?? DEFAULT_RETRIES;
+  const timeoutSeconds = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const url = `${http.baseUrl}${path}`;
+  const body = JSON.stringify(payload);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'user-agent': 'gpt-cli',
+    ...http.headers,
+  };
+  if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
+  const dispatcher = await sharedAgent(http.connections ?? 16);
+  const { request } = await import('undici');
+  const log = http.log;
+
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw interrupted();
+    log?.(redact(`→ POST ${url} (attempt ${attempt}) ${JSON.stringify({ ...headers, authorization: headers.authorization ? 'Bearer ***' : undefined })}`));
+    log?.(redact(`→ ${body.length > 4000 ? `${body.slice(0, 4000)}… (${body.length} bytes)` : body}`));
+    let failure: { delayMs: number; reason: string; status?: number; final: GptError };
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher,
+        signal,
+        headersTimeout: timeoutSeconds * 1000,
+        bodyTimeout: timeoutSeconds * 1000,
+      });
+      log?.(`← ${res.statusCode} ${headerValue(res.headers, 'content-type') ?? ''}${headerValue(res.headers, 'x-request-id') ? ` x-request-id=${headerValue(res.headers, 'x-request-id')}` : ''}`);
+      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt };
+      const text = await res.body.text().catch(() => '');
+      log?.(redact(`← ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`));
+      const parsed = parseErrorBody(text);
+      const final = httpError(res.statusCode, res.headers, text, attempt);
+      if (attempt > retries || !shouldRetry(res.statusCode, res.headers, parsed, text)) throw final;
+      const delayMs = retryDelayMs(attempt - 1, res.headers, clock.now(), clock.random());
+      if (delayMs > MAX_RETRY_AFTER_MS) {
+        throw new GptError(final.kind, `${final.message} (the server asks to wait ${Math.round(delayMs / 1000)}s; not waiting that long)`, final.details);
+      }
+      failure = { delayMs, reason: `${res.statusCode}${parsed?.message ? ` ${parsed.message}` : ''}`, status: res.statusCode, final };
+    } catch (error) {
+      if (error instanceof GptError) throw error;
+      if (isAbort(error, signal)) throw interrupted();
+      const final = networkError(error, url, timeoutSeconds, attempt);
+      log?.(`← ${final.message}`);
+      if (attempt > retries || !isRetryableNetworkError(error)) throw final;
+      failure = { delayMs: retryDelayMs(attempt - 1, {}, clock.now(), clock.random()), reason: final.message, final };
+    }
+    yield { type: 'retry', attempt: attempt + 1, delayMs: failure.delayMs, reason: failure.reason, status: failure.status };
+    await clock.sleep(failure.delayMs, signal);
+  }
+}
+
+/** Reads an SSE or JSON body chunk by chunk, turning undici's failures into GptErrors. */
+export async function* readBody(
+  response: OpenResponse,
+  url: string,
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of response.body) yield chunk as Buffer;
+  } catch (error) {
+    if (isAbort(error, signal)) throw interrupted();
+    throw networkError(error, url, timeoutSeconds, 1);
+  } finally {
+    // Stopping early (Ctrl-C, an error event) must not leave the socket streaming.
+    if (!response.body.destroyed) response.body.destroy();
+  }
+}

@@ -1,0 +1,164 @@
+/** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
+import { GptError } from '../errors.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, postJson, rateLimitHeaders, readBody } from './http.js';
+import { SseDecoder } from './sse.js';
+import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
+
+type Json = Record<string, unknown>;
+
+/** Options the Responses API has no field for; sending them would be a 400, so they are dropped with a warning. */
+export function unsupportedByResponses(request: ProviderRequest): string[] {
+  const o = request.options;
+  const out: string[] = [];
+  if (o.stop?.length) out.push('--stop');
+  if (o.seed !== undefined) out.push('--seed');
+  if (o.presencePenalty !== undefined) out.push('--presence-penalty');
+  if (o.frequencyPenalty !== undefined) out.push('--frequency-penalty');
+  return out;
+}
+
+export function responsesBody(request: ProviderRequest, stream: boolean): Json {
+  const o = request.options;
+  const system = request.messages.filter((m) => m.role === 'system' || m.role === 'developer');
+  const rest = request.messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
+  const body: Json = { model: request.model };
+  if (system.length > 0) body.instructions = system.map((m) => m.content).join('\n\n');
+  body.input = rest.length === 1 && rest[0]!.role === 'user' ? rest[0]!.content : rest.map((m) => ({ role: m.role, content: m.content }));
+  body.store = false;
+  if (stream) body.stream = true;
+  if (o.temperature !== undefined) body.temperature = o.temperature;
+  if (o.topP !== undefined) body.top_p = o.topP;
+  if (o.maxOutputTokens !== undefined) body.max_output_tokens = o.maxOutputTokens;
+  if (o.effort !== undefined) body.reasoning = { effort: o.effort };
+  if (o.schema) {
+    body.text = {
+      format: { type: 'json_schema', name: o.schema.name, schema: o.schema.schema, strict: o.schema.schema.additionalProperties === false },
+    };
+  }
+  return body;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+export function usageFromResponses(raw: Json): Usage {
+  const input = num(raw.input_tokens);
+  const output = num(raw.output_tokens);
+  return {
+    input_tokens: input,
+    cached_input_tokens: num((raw.input_tokens_details as Json | undefined)?.cached_tokens),
+    output_tokens: output,
+    reasoning_tokens: num((raw.output_tokens_details as Json | undefined)?.reasoning_tokens),
+    total_tokens: num(raw.total_tokens) || input + output,
+    estimated: false,
+  };
+}
+
+/** Maps a finished response object's status to a chat-style finish reason. */
+function finishReason(response: Json): string {
+  if (response.status === 'incomplete') {
+    const reason = (response.incomplete_details as Json | undefined)?.reason;
+    return reason === 'max_output_tokens' ? 'length' : typeof reason === 'string' ? reason : 'incomplete';
+  }
+  return 'stop';
+}
+
+function apiError(error: Json | undefined, fallback: string): GptError {
+  const inner = (error?.error as Json | undefined) ?? error; // documented flat, observed nested
+  const message = typeof inner?.message === 'string' ? inner.message : fallback;
+  return new GptError('api', `the API reported an error: ${message}`, { code: typeof inner?.code === 'string' ? inner.code : undefined });
+}
+
+function* finalEvents(response: Json): Generator<ProviderEvent> {
+  if (response.usage && typeof response.usage === 'object') yield { type: 'usage', usage: usageFromResponses(response.usage as Json) };
+  yield { type: 'finish', reason: finishReason(response) };
+}
+
+export async function* responsesStream(http: HttpSettings, request: ProviderRequest): AsyncGenerator<ProviderEvent> {
+  const dropped = unsupportedByResponses(request);
+  if (dropped.length > 0) yield { type: 'warning', message: `the responses API has no ${dropped.join(', ')}; ignored (use --api chat)` };
+  const stream = request.options.stream !== false;
+  const response = yield* postJson(http, '/responses', responsesBody(request, stream), request.signal);
+  const requestId = response.headers['x-request-id'];
+  yield { type: 'start', requestId: typeof requestId === 'string' ? requestId : undefined, rateLimit: rateLimitHeaders(response.headers) };
+  const url = `${http.baseUrl}/responses`;
+  const timeout = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+
+  if (!stream || !String(response.headers['content-type'] ?? '').includes('text/event-stream')) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of readBody(response, url, timeout, request.signal)) chunks.push(chunk);
+    yield* wholeResponse(Buffer.concat(chunks).toString('utf8'));
+    return;
+  }
+
+  const decoder = new SseDecoder();
+  let terminal = false;
+  let modelSent = false;
+  const handle = function* (data: string): Generator<ProviderEvent> {
+    let payload: Json;
+    try {
+      payload = JSON.parse(data) as Json;
+    } catch {
+      yield { type: 'warning', message: `skipped a malformed stream event: ${data.length > 80 ? `${data.slice(0, 80)}…` : data}` };
+      return;
+    }
+    const snapshot = payload.response as Json | undefined;
+    if (!modelSent && typeof snapshot?.model === 'string') {
+      modelSent = true;
+      yield { type: 'model', model: snapshot.model };
+    }
+    switch (payload.type) {
+      case 'response.output_text.delta':
+      case 'response.refusal.delta':
+        if (typeof payload.delta === 'string' && payload.delta !== '') yield { type: 'text', text: payload.delta };
+        break;
+      case 'response.reasoning_summary_text.delta':
+      case 'response.reasoning_text.delta':
+        if (typeof payload.delta === 'string' && payload.delta !== '') yield { type: 'reasoning', text: payload.delta };
+        break;
+      case 'response.completed':
+      case 'response.incomplete':
+        terminal = true;
+        if (snapshot) yield* finalEvents(snapshot);
+        break;
+      case 'response.failed':
+        terminal = true;
+        throw apiError(snapshot?.error as Json | undefined, 'the response failed');
+      case 'error':
+        terminal = true;
+        throw apiError(payload, 'stream error');
+      default:
+        break; // many event types (tool calls, annotations, …) carry nothing we print
+    }
+  };
+
+  for await (const chunk of readBody(response, url, timeout, request.signal)) {
+    for (const event of decoder.push(chunk)) {
+      yield* handle(event.data);
+      if (terminal) return;
+    }
+  }
+  for (const event of decoder.end()) yield* handle(event.data);
+  if (!terminal) throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
+}
+
+function* wholeResponse(text: string): Generator<ProviderEvent> {
+  if (text.trim() === '') throw new GptError('api', 'the API answered 200 with an empty body', { code: 'empty_body' });
+  let payload: Json;
+  try {
+    payload = JSON.parse(text) as Json;
+  } catch {
+    throw new GptError('api', `the API answered 200 with a body that is not JSON: ${text.slice(0, 80)}`);
+  }
+  if (payload.status === 'failed' || (payload.error && !payload.output)) throw apiError(payload.error as Json, 'the response failed');
+  if (typeof payload.model === 'string') yield { type: 'model', model: payload.model };
+  let answer = '';
+  for (const item of (payload.output as Json[] | undefined) ?? []) {
+    if (item.type !== 'message') continue;
+    for (const part of (item.content as Json[] | undefined) ?? []) {
+      if ((part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') answer += part.text;
+      else if (part.type === 'refusal' && typeof part.refusal === 'string') answer += part.refusal;
+    }
+  }
+  if (answer !== '') yield { type: 'text', text: answer };
+  yield* finalEvents(payload);
+}

@@ -1,0 +1,22 @@
+/** Keys never appear in output: every path that prints or logs goes through these. */
+
+const secrets = new Set<string>();
+
+/** Registers a secret so that `redact` masks it wherever it shows up. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 8) secrets.add(secret);
+}
+
+/** `sk-…abcd`: enough to tell keys apart, never enough to use one. */
+export function maskKey(key: string): string {
+  if (key.length < 12) return '…';
+  const prefix = key.startsWith('sk-') ? 'sk-' : '';
+  return `${prefix}…${key.slice(-4)}`;
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(maskKey(secret));
+  // Bearer tokens we were never told about (e.g. echoed back by a proxy) are masked too.
+  return out.replace(/(Bearer\s+)([A-Za-z0-9._~+/=-]{8,})/g, (_m, p: string, k: string) => `${p}${maskKey(k)}`);
+}
