@@ -548,7 +548,7 @@ function errorBody(reply: ErrorReply): unknown {
 
 // ───────────────────────────── multipart ─────────────────────────────
 
-interface MultipartPart {
+export interface MultipartPart {
   name: string;
   filename?: string;
   contentType?: string;
