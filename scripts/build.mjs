@@ -3,7 +3,8 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// --keep: rebuild in place (the test suite does this; others may be running the CLI meanwhile).
+if (!process.argv.includes('--keep')) rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli.ts'],
   outdir: 'dist',

@@ -4,6 +4,7 @@
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { GptError, exitCodeFor } from './errors.js';
+import { redact } from './redact.js';
 import { EFFORTS } from './providers/types.js';
 import { VERSION } from './version.js';
 
@@ -173,7 +174,7 @@ export function buildProgram(): Command {
 /** The one place an error becomes a message on stderr and an exit code. */
 export function reportError(error: unknown, verbose: boolean): number {
   if (error instanceof GptError) {
-    process.stderr.write(`gpt: ${error.message}\n`);
+    process.stderr.write(`gpt: ${redact(error.message)}\n`);
     return error.exitCode;
   }
   if (error instanceof CommanderError) {
@@ -181,8 +182,8 @@ export function reportError(error: unknown, verbose: boolean): number {
     return exitCodeFor('usage');
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`gpt: internal error: ${message}\n`);
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(`gpt: internal error: ${redact(message)}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
   else process.stderr.write('gpt: this is a bug; run again with --verbose and report it\n');
   return exitCodeFor('internal');
 }

@@ -1,5 +1,72 @@
+/** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session. */
+import { flagOptions, loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { composeMessage, readPipedStdin } from '../core/input.js';
+import { runPrompt, warn } from '../core/prompt.js';
+import { loadSchemaFile } from '../core/schema.js';
 import { GptError } from '../errors.js';
+import type { ChatMessage, GenerationOptions } from '../providers/types.js';
 
-export async function run(_positional: unknown[], _options: Record<string, unknown>): Promise<number> {
-  throw new GptError('usage', '`gpt chat` is not built yet; see the README for what works today');
+const out = { stdout: process.stdout, stderr: process.stderr };
+
+/** Config defaults under flags (flags win); a --schema file is loaded here, once. */
+export function chatOptions(config: ResolvedConfig, flags: Record<string, unknown>): GenerationOptions {
+  const options: GenerationOptions = { ...config.defaults, ...flagOptions(flags) };
+  if (typeof flags.schema === 'string') options.schema = loadSchemaFile(flags.schema);
+  return options;
+}
+
+export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
+  const args = (positional[0] as string[] | undefined) ?? [];
+  const config = await loadConfig(flags);
+  for (const message of config.warnings) warn(out, flags, message);
+  const options = chatOptions(config, flags);
+  const piped = await readPipedStdin();
+
+  if (args.length === 0 && piped === undefined) return interactive(config, flags, options);
+
+  const message = composeMessage(args, piped);
+  if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
+  const messages: ChatMessage[] = [];
+  if (options.system) messages.push({ role: 'system', content: options.system });
+  messages.push({ role: 'user', content: message });
+  await runPrompt({ command: 'chat', config, flags, model: config.model, messages, options });
+  return 0;
+}
+
+/** A multi-turn session on a terminal: each line is a turn; Ctrl-C stops an answer, Ctrl-D or /exit leaves. */
+async function interactive(config: ResolvedConfig, flags: Record<string, unknown>, options: GenerationOptions): Promise<number> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
+  process.stderr.write(`gpt chat · ${config.profileName} · ${config.model} — Ctrl-D or /exit to leave, Ctrl-C stops an answer\n`);
+  let closed = false;
+  rl.on('close', () => {
+    closed = true;
+  });
+  while (!closed) {
+    let line: string;
+    try {
+      line = (await rl.question('> ')).trim();
+    } catch {
+      break; // Ctrl-D or Ctrl-C at the prompt
+    }
+    if (line === '/exit' || line === '/quit') break;
+    if (line === '') continue;
+    history.push({ role: 'user', content: line });
+    rl.pause();
+    try {
+      const result = await runPrompt({ command: 'chat', config, flags: { ...flags, json: false }, model: config.model, messages: history, options });
+      history.push({ role: 'assistant', content: result.text });
+    } catch (error) {
+      history.pop();
+      if (error instanceof GptError && error.kind === 'interrupted') process.stderr.write('\n(interrupted)\n');
+      else if (error instanceof GptError && error.kind !== 'config') process.stderr.write(`gpt: ${error.message}\n`);
+      else throw error;
+    } finally {
+      rl.resume();
+    }
+  }
+  rl.close();
+  return 0;
 }

@@ -1,0 +1,66 @@
+/** Picks the backend for a profile and wraps it with what every backend shares. */
+import type { ResolvedConfig } from '../config/types.js';
+import { GptError } from '../errors.js';
+import { chatCompletionsStream } from './chat-completions.js';
+import { type Clock, type HttpSettings, realClock } from './http.js';
+import { responsesStream } from './responses.js';
+import { DEFAULT_RETRIES, backoffDelayMs } from './retry.js';
+import { createSimulateProvider } from './simulate.js';
+import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
+
+export interface ProviderSettings {
+  apiKey?: string;
+  log?: (line: string) => void;
+  connections?: number;
+  clock?: Clock;
+}
+
+/** Failures after the headers that a fresh attempt can cure (resets, silence, a cut-off stream). */
+const RESTARTABLE_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'EPIPE', 'incomplete_stream', 'empty_body']);
+
+/**
+ * For requests nobody has seen yet (batch), a stream that breaks midway starts over; the
+ * `retry` event with `restart: true` tells the consumer to drop what it collected.
+ */
+async function* restartOnBreak(
+  once: (request: ProviderRequest) => AsyncGenerator<ProviderEvent>,
+  request: ProviderRequest,
+  clock: Clock,
+): AsyncGenerator<ProviderEvent> {
+  const restarts = request.options.retries ?? DEFAULT_RETRIES;
+  for (let restart = 0; ; restart++) {
+    try {
+      yield* once(request);
+      return;
+    } catch (error) {
+      const code = error instanceof GptError ? error.details.code : undefined;
+      if (!request.restartable || restart >= restarts || !code || !RESTARTABLE_CODES.has(code)) throw error;
+      const delayMs = backoffDelayMs(restart, clock.random());
+      yield { type: 'retry', attempt: restart + 2, delayMs, reason: (error as Error).message, restart: true };
+      await clock.sleep(delayMs, request.signal);
+    }
+  }
+}
+
+export function createProvider(config: ResolvedConfig, settings: ProviderSettings = {}): Provider {
+  const { profile } = config;
+  const clock = settings.clock ?? realClock;
+  if (profile.simulate) return createSimulateProvider({ tokensPerSecond: profile.tokensPerSecond, clock });
+  return {
+    stream(request: ProviderRequest): AsyncIterable<ProviderEvent> {
+      const http: HttpSettings = {
+        baseUrl: profile.baseUrl,
+        apiKey: settings.apiKey,
+        headers: profile.headers,
+        timeoutSeconds: request.options.timeoutSeconds,
+        retries: request.options.retries,
+        connections: settings.connections,
+        log: settings.log,
+        clock,
+      };
+      const api = request.options.api ?? profile.api ?? 'chat';
+      const once = (r: ProviderRequest) => (api === 'responses' ? responsesStream(http, r) : chatCompletionsStream(http, profile, r));
+      return restartOnBreak(once, request, clock);
+    },
+  };
+}

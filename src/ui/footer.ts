@@ -1,0 +1,30 @@
+import { formatUsd } from '../accounting/cost.js';
+import type { Cost } from '../accounting/types.js';
+import type { Usage } from '../providers/types.js';
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export interface FooterInput {
+  model: string;
+  usage: Usage;
+  cost: Cost;
+  elapsedMs: number;
+  /** Time from the first to the last output token, for a fair tokens-per-second figure. */
+  generationMs?: number;
+}
+
+/** The one line after every run: model, tokens in (cached), out (reasoning), cost, time, speed. */
+export function footerLine({ model, usage, cost, elapsedMs, generationMs }: FooterInput): string {
+  const approx = usage.estimated ? '~' : '';
+  const parts = [
+    model,
+    `${approx}${int(usage.input_tokens)} in${usage.cached_input_tokens ? ` (${int(usage.cached_input_tokens)} cached)` : ''}`,
+    `${approx}${int(usage.output_tokens)} out${usage.reasoning_tokens ? ` (${int(usage.reasoning_tokens)} reasoning)` : ''}`,
+  ];
+  if (!cost.priced) parts.push('cost unknown');
+  else parts.push(`${approx}${formatUsd(cost.total_usd)}${cost.source === 'provider' ? ' (provider)' : ''}`);
+  parts.push(`${(elapsedMs / 1000).toFixed(1)}s`);
+  const window = generationMs && generationMs > 50 ? generationMs : elapsedMs;
+  if (usage.output_tokens > 0 && window > 0) parts.push(`${int((usage.output_tokens * 1000) / window)} tok/s`);
+  return `${parts.join(' · ')}${usage.estimated ? ' (estimated)' : ''}`;
+}
