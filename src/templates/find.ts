@@ -1,7 +1,7 @@
 /** The template loader: where templates live, reading them, listing them. All file I/O for templates is here. */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GptError } from '../errors.js';
@@ -127,9 +127,3 @@ export async function listTemplates(
   }
   return found;
 }
-
-/** A path as the user would type it from cwd, when it is inside cwd. */
-export const displayPath = (file: string, cwd: string) => {
-  const rel = relative(cwd, file);
-  return rel && !rel.startsWith('..') && !rel.startsWith(sep) ? rel : file;
-};
