@@ -1,0 +1,189 @@
+/**
+ * Every command and flag, declared cheaply (commander only); a command's module is loaded only
+ * when it runs, so `gpt --version` and `gpt --help` stay near Node's own start-up.
+ */
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { GptError, exitCodeFor } from './errors.js';
+import { redact } from './redact.js';
+import { EFFORTS } from './providers/types.js';
+import { VERSION } from './version.js';
+
+export type CommandOptions = Record<string, unknown>;
+
+function numberIn(flag: string, min: number, max: number, integer = false) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    const ok = raw.trim() !== '' && Number.isFinite(value) && value >= min && value <= max;
+    if (!ok || (integer && !Number.isInteger(value))) {
+      const kind = integer ? 'a whole number' : 'a number';
+      throw new InvalidArgumentError(`${flag} takes ${kind} from ${min} to ${max}, not '${raw}'`);
+    }
+    return value;
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function addGenerationOptions(cmd: Command): Command {
+  return cmd
+    .option('-s, --system <text>', 'system prompt')
+    .option('--temperature <n>', 'sampling temperature (0-2)', numberIn('--temperature', 0, 2))
+    .option('--top-p <n>', 'nucleus sampling (0-1)', numberIn('--top-p', 0, 1))
+    .option('--max-output-tokens <n>', 'cap on generated tokens', numberIn('--max-output-tokens', 1, 10_000_000, true))
+    .addOption(new Option('--effort <level>', 'reasoning effort').choices(EFFORTS))
+    .option('--stop <seq>', 'stop sequence (repeatable)', collect)
+    .option('--seed <n>', 'sampling seed', numberIn('--seed', -(2 ** 53), 2 ** 53, true))
+    .option('--presence-penalty <n>', 'presence penalty (-2 to 2)', numberIn('--presence-penalty', -2, 2))
+    .option('--frequency-penalty <n>', 'frequency penalty (-2 to 2)', numberIn('--frequency-penalty', -2, 2))
+    .option('--schema <file>', 'JSON schema file for structured output (validated)')
+    .addOption(new Option('--api <shape>', 'endpoint shape').choices(['chat', 'responses']))
+    // Declaring --stream too keeps `stream` undefined unless given, so config defaults can apply.
+    .addOption(new Option('--stream', 'stream tokens as they arrive (the default)').hideHelp())
+    .option('--no-stream', 'wait for the whole answer instead of streaming')
+    .option('--max-cost <usd>', 'refuse or stop before spending more than this', numberIn('--max-cost', 0, 1e9))
+    .option('--timeout <seconds>', 'time to first byte and longest silence between stream events', numberIn('--timeout', 0.001, 86_400))
+    .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', numberIn('--retries', 0, 100, true));
+}
+
+type CommandModule = { run: (positional: unknown[], options: CommandOptions) => Promise<number | void> };
+
+/** Each command's module, loaded only when that command runs (esbuild makes each a chunk). */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  chat: () => import('./commands/chat.js'),
+  run: () => import('./commands/run.js'),
+  batch: () => import('./commands/batch.js'),
+  cost: () => import('./commands/cost.js'),
+  models: () => import('./commands/models.js'),
+  templates: () => import('./commands/templates.js'),
+  config: () => import('./commands/config.js'),
+  completion: () => import('./commands/completion.js'),
+};
+
+/** `src/commands/<name>.ts` exports `run(positional, options)`; its return value is the exit code. */
+function lazy(name: keyof typeof COMMANDS) {
+  return async (...args: unknown[]) => {
+    const cmd = args.at(-1) as Command;
+    const positional = args.slice(0, -2);
+    const options = cmd.optsWithGlobals() as CommandOptions;
+    const mod = await COMMANDS[name]!();
+    const code = await mod.run(positional, options);
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gpt')
+    .description('Prompt large language models from the terminal, pipelines and CI — with exact token and cost accounting.')
+    .version(VERSION, '--version', 'print the version')
+    .option('-p, --profile <name>', 'provider profile (openai, cometapi, openrouter, ollama, simulate, or from config)')
+    .option('-m, --model <id>', 'model id')
+    .option('--base-url <url>', 'API base URL, e.g. http://localhost:11434/v1')
+    .option('--config <file>', 'use this config file instead of searching')
+    .option('--json', 'print JSON on stdout')
+    .option('-q, --quiet', 'no usage footer, no progress')
+    .option('--no-color', 'no colour on stderr')
+    .option('-v, --verbose', 'log requests and responses to stderr (keys redacted)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) });
+
+  addGenerationOptions(
+    program
+      .command('chat')
+      .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
+      .argument('[message...]', 'the message; piped stdin is appended to it')
+      .option('--raw', 'print the answer as it comes, without Markdown rendering'),
+  ).action(lazy('chat'));
+
+  addGenerationOptions(
+    program
+      .command('run')
+      .description('render a prompt template and run it once')
+      .argument('<template>', 'template name (from prompts/ and template paths) or file path')
+      .option('--var <k=v>', 'template variable; k=@file reads a file (repeatable)', collect)
+      .option('--vars <file.json>', 'template variables from a JSON object')
+      .option('--dry-run', 'print the request that would be sent, its tokens and cost; send nothing')
+      .option('--no-validate', 'do not validate structured output against the schema')
+      .option('--raw', 'print the answer as it comes, without Markdown rendering'),
+  ).action(lazy('run'));
+
+  addGenerationOptions(
+    program
+      .command('batch')
+      .description('run many prompts from a JSONL or CSV file: concurrent, rate-limited, resumable, budgeted')
+      .argument('[input...]', 'input file (JSONL or CSV, - for stdin); with --merge, the output files to merge')
+      .option('-t, --template <name>', 'template rendered with each line as variables')
+      .option('-o, --out <file.jsonl>', 'output file (also the checkpoint); default stdout')
+      .option('--concurrency <n>', 'requests in flight (default 8)', numberIn('--concurrency', 1, 10_000, true))
+      .option('--rpm <n>', 'requests per minute limit', numberIn('--rpm', 1, 1e9, true))
+      .option('--tpm <n>', 'tokens per minute limit', numberIn('--tpm', 1, 1e12, true))
+      .option('--resume', 'skip ids already ok in --out; retry the rest')
+      .option('--fail-fast', 'stop at the first failed line')
+      .option('--shard <K/N>', 'run only shard K of N (stable hash of the id)')
+      .addOption(new Option('--mode <mode>', 'live requests or the provider Batch API').choices(['live', 'openai-batch']).default('live'))
+      .option('--merge', 'merge shard outputs given as arguments into --out, checking completeness against --input')
+      .option('--input <file>', 'with --merge: the original input to check completeness against')
+      .option('--poll-interval <seconds>', 'openai-batch: seconds between status polls', numberIn('--poll-interval', 0.01, 3600)),
+  ).action(lazy('batch'));
+
+  program
+    .command('cost')
+    .description('estimate tokens and cost without calling any API; --log summarises real spend')
+    .argument('[target]', 'a message, a template name or path, a batch file (.jsonl/.csv), or - for stdin')
+    .option('--var <k=v>', 'template variable (repeatable)', collect)
+    .option('--vars <file.json>', 'template variables from a JSON object')
+    .option('-t, --template <name>', 'template applied to each line of a batch file')
+    .option('-s, --system <text>', 'system prompt to count')
+    .option('--all', 'every priced model, sorted by cost')
+    .option('--output-tokens <n>', 'assumed output tokens per run', numberIn('--output-tokens', 0, 1e9, true))
+    .option('--max-output-tokens <n>', 'cap on output tokens (used as the estimate when nothing better is known)', numberIn('--max-output-tokens', 1, 1e9, true))
+    .addOption(new Option('--effort <level>', 'reasoning effort (adds an assumed reasoning budget)').choices(EFFORTS))
+    .option('--runs <n>', 'number of runs to project', numberIn('--runs', 0, 1e12, true))
+    .option('--per-day <n>', 'runs per day', numberIn('--per-day', 0, 1e12))
+    .option('--days <n>', 'days to project (with --per-day; default 30)', numberIn('--days', 0, 1e6))
+    .option('--cache-hit <f>', 'fraction of input priced at the cached rate (0-1)', numberIn('--cache-hit', 0, 1))
+    .addOption(new Option('--mode <mode>', 'price live or at the Batch API discount').choices(['live', 'openai-batch']).default('live'))
+    .option('--budget <usd>', 'exit 6 when the projected total is over this', numberIn('--budget', 0, 1e12))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'markdown', 'csv', 'json']))
+    .option('--log', 'summarise real spend from the usage log')
+    .option('--since <when>', 'with --log: 7d, 24h, or a date (2026-01-01)')
+    .option('--until <when>', 'with --log: end of the window')
+    .addOption(new Option('--by <key>', 'with --log: group by').choices(['day', 'model', 'profile', 'template']).default('day'))
+    .action(lazy('cost'));
+
+  program.command('models').description('list known models with prices, context window and tokenizer').action(lazy('models'));
+
+  program.command('templates').description('list the templates on the search path, with their variables').action(lazy('templates'));
+
+  program
+    .command('config')
+    .description('show the effective configuration and where each value came from; `config trust [file]`')
+    .argument('[action]', 'trust | untrust | path')
+    .argument('[file]', 'the project config file to trust')
+    .action(lazy('config'));
+
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .action(lazy('completion'));
+
+  return program;
+}
+
+/** The one place an error becomes a message on stderr and an exit code. */
+export function reportError(error: unknown, verbose: boolean): number {
+  if (error instanceof GptError) {
+    process.stderr.write(`gpt: ${redact(error.message)}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    return exitCodeFor('usage');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`gpt: internal error: ${redact(message)}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
+  else process.stderr.write('gpt: this is a bug; run again with --verbose and report it\n');
+  return exitCodeFor('internal');
+}
