@@ -71,3 +71,17 @@ describe('gpt completion', () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe('.gptrc.example', () => {
+  it('is a valid config that documents every key', async () => {
+    const { resolve } = await import('node:path');
+    const example = resolve(import.meta.dirname, '../.gptrc.example');
+    const r = await runCli(['config', '--config', example, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).profile.value).toBe('openai');
+    const text = (await import('node:fs')).readFileSync(example, 'utf8');
+    for (const key of ['defaultProfile', 'baseUrl', 'apiKeyEnv', 'apiKeyCommand', 'model', 'api', 'headers', 'pricing', 'rpm', 'tpm', 'maxTokensField', 'tokensPerSecond', 'temperature', 'topP', 'maxOutputTokens', 'effort', 'stop', 'seed', 'presencePenalty', 'frequencyPenalty', 'timeout', 'retries', 'cachedInput', 'paths', 'maxCostPerRun']) {
+      expect(text).toContain(`${key}:`);
+    }
+  });
+});

@@ -110,6 +110,7 @@ export function validateConfig(raw: unknown, file: string): RawConfig {
   };
 
   for (const [key, value] of Object.entries(raw)) {
+    if (value === null) continue; // a YAML section left with only comments in it
     if (!TOP_KEYS.includes(key)) {
       at(key, `unknown key (known: ${TOP_KEYS.join(', ')})`);
       continue;
