@@ -123,8 +123,11 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   let providerCost: number | undefined;
   let finishReason = 'unknown';
   let failure: unknown;
+  // Markdown only for a person at a colour terminal; pipes and files get the bytes as sent.
+  const markdown = !json && !flags.raw && out.stdout.isTTY && colorEnabled(out.stdout, flags) ? new (await import('../ui/markdown.js')).MarkdownStream() : undefined;
   const write = (chunk: string) => {
-    if (!json) out.stdout.write(chunk);
+    if (json) return;
+    out.stdout.write(markdown ? markdown.write(chunk) : chunk);
   };
 
   let spendCounter: Awaited<ReturnType<typeof loadCounter>> | undefined;
@@ -189,6 +192,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   }
 
   const elapsedMs = performance.now() - started;
+  if (markdown) out.stdout.write(markdown.end());
   if (!json && text !== '' && out.stdout.isTTY && !text.endsWith('\n')) out.stdout.write('\n');
 
   // Nothing reached the model when the failure came before any answer: then there is nothing to account.
