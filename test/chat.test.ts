@@ -139,6 +139,34 @@ describe('gpt chat, one-shot', () => {
   });
 });
 
+describe('gpt chat, budgets and big inputs', () => {
+  it('--max-cost refuses a prompt whose input alone is over, sending nothing (exit 6)', async () => {
+    const r = await gpt(['chat', '-m', 'gpt-5.2', '--max-cost', '0.00001', 'word '.repeat(2000)]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/the prompt alone would cost \$0\.00\d+ on gpt-5\.2, over --max-cost \$0\.00001; nothing was sent/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('--max-cost stops an answer once its running cost passes the limit, keeping what came', async () => {
+    // "hi" is 8 input tokens × $1.75/M = $0.000014; each output token costs $0.000014, so $0.0001 allows ~6 tokens.
+    server.enqueue({ kind: 'answer', text: 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen', chunkDelayMs: 5 });
+    const r = await gpt(['chat', '-m', 'gpt-5.2', '--max-cost', '0.0001', 'hi']);
+    expect(r.code).toBe(6);
+    expect(r.stdout.startsWith('one two')).toBe(true);
+    expect(r.stdout).not.toContain('fourteen');
+    expect(r.stderr).toMatch(/stopped: the answer reached ~\$0\.0001\d*, over --max-cost \$0\.0001/);
+  });
+
+  it('a 50 MB stdin is sent whole, with a warning that it exceeds the context window', async () => {
+    server.enqueue({ kind: 'answer', text: 'big', usage: { prompt_tokens: 12_500_000, completion_tokens: 1 } });
+    const big = 'lorem ipsum dolor sit amet '.repeat(2_000_000); // 54 MB
+    const r = await gpt(['chat', '-m', 'gpt-4o-mini', 'summarise'], { stdin: big, timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/over gpt-4o-mini's context window of 128,000/);
+    expect((chatBodies()[0]!.messages[0].content as string).length).toBe('summarise\n\n'.length + big.trimEnd().length);
+  });
+});
+
 describe('gpt chat, offline and keyless', () => {
   it('--profile simulate runs the whole pipeline with no key and no network', async () => {
     const r = await runCli(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello'], { env: { OPENAI_API_KEY: undefined } });

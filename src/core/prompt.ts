@@ -46,9 +46,6 @@ export interface Output {
 
 const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
 
-/** A chars-per-token floor: below this many characters no prompt can overflow the window, so nothing is counted. */
-const CHARS_PER_TOKEN_FLOOR = 1;
-
 export function warn(out: Output, flags: Record<string, unknown>, message: string): void {
   const s = style(colorEnabled(out.stderr, flags));
   out.stderr.write(`${s.yellow('gpt: warning:')} ${redact(message)}\n`);
@@ -73,13 +70,25 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   const info = lookupModel(job.model, config.pricing);
   const maxCost = (flags.maxCost as number | undefined) ?? config.budget.maxCostPerRun;
 
+  const { key } = resolveApiKey(config);
+  const baseUrl = config.profile.baseUrl;
+  if (key && baseUrl.startsWith('http://') && !LOOPBACK.test(new URL(baseUrl).hostname)) {
+    warn(out, flags, `${baseUrl} is plain http: your API key travels unencrypted`);
+  }
+
   const promptChars = job.messages.reduce((n, m) => n + m.content.length, 0);
-  const mustCount = maxCost !== undefined || (info.contextWindow !== null && promptChars / CHARS_PER_TOKEN_FLOOR > info.contextWindow);
-  if (mustCount) {
+  const window = info.contextWindow;
+  let countedInput: number | undefined;
+  // Counting costs ~0.3 s per MB: do it only where it can change the outcome (a budget, or a prompt
+  // near the context window); far over the window, a 4-chars-per-token estimate is enough to warn.
+  if (window !== null && maxCost === undefined && promptChars / 4 > 2 * window) {
+    warn(out, flags, `the prompt is about ${Math.round(promptChars / 4).toLocaleString('en-US')} tokens (estimated), over ${job.model}'s context window of ${window.toLocaleString('en-US')}; the API will probably refuse it`);
+  } else if (maxCost !== undefined || (window !== null && promptChars > window)) {
     const counter = await loadCounter(job.model);
     const inputTokens = counter.countChat(job.messages);
-    if (info.contextWindow !== null && inputTokens > info.contextWindow) {
-      warn(out, flags, `the prompt is ${inputTokens.toLocaleString('en-US')} tokens, over ${job.model}'s context window of ${info.contextWindow.toLocaleString('en-US')}; the API will probably refuse it`);
+    countedInput = inputTokens;
+    if (window !== null && inputTokens > window) {
+      warn(out, flags, `the prompt is ${inputTokens.toLocaleString('en-US')} tokens, over ${job.model}'s context window of ${window.toLocaleString('en-US')}; the API will probably refuse it`);
     }
     if (maxCost !== undefined && info.price) {
       const inputCost = costOf({ ...zeroUsage(), input_tokens: inputTokens, total_tokens: inputTokens }, info.price).total_usd;
@@ -90,11 +99,6 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   }
   if (!info.price) warn(out, flags, `no price known for model '${job.model}': cost will show as unknown (add pricing.${job.model} to your config)`);
 
-  const { key } = resolveApiKey(config);
-  const baseUrl = config.profile.baseUrl;
-  if (key && baseUrl.startsWith('http://') && !LOOPBACK.test(new URL(baseUrl).hostname)) {
-    warn(out, flags, `${baseUrl} is plain http: your API key travels unencrypted`);
-  }
   const log = flags.verbose ? (line: string) => out.stderr.write(`${redact(line)}\n`) : undefined;
   const provider = createProvider(config, { apiKey: key, log });
 
@@ -135,7 +139,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   let inputForBudget = 0;
   if (maxCost !== undefined && info.price) {
     spendCounter = await loadCounter(job.model);
-    inputForBudget = spendCounter.countChat(job.messages);
+    inputForBudget = countedInput ?? spendCounter.countChat(job.messages);
   }
 
   try {
@@ -199,7 +203,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   const answered = text !== '' || usage !== undefined;
   if (!usage && (answered || failure === undefined)) {
     const counter = await loadCounter(job.model);
-    const input = counter.countChat(job.messages);
+    const input = countedInput ?? counter.countChat(job.messages);
     const output = counter.count(text);
     usage = { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated: true };
   }
