@@ -44,6 +44,48 @@ export function simulatedPieces(prompt: string, count: number): string[] {
   return pieces;
 }
 
+type Schema = Record<string, unknown>;
+
+/** A JSON value that satisfies `schema`, so structured-output templates validate offline too. */
+export function sampleForSchema(schema: Schema, word: () => string, depth = 0): unknown {
+  if (depth > 8) return null;
+  if (schema.const !== undefined) return schema.const;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  const variants = (schema.anyOf ?? schema.oneOf) as Schema[] | undefined;
+  if (Array.isArray(variants) && variants.length > 0) return sampleForSchema(variants[0]!, word, depth + 1);
+  const type = Array.isArray(schema.type) ? (schema.type as string[]).find((t) => t !== 'null') ?? 'null' : schema.type;
+  switch (type) {
+    case 'object': {
+      const properties = (schema.properties ?? {}) as Record<string, Schema>;
+      const out: Record<string, unknown> = {};
+      for (const [name, sub] of Object.entries(properties)) out[name] = sampleForSchema(sub, word, depth + 1);
+      return out;
+    }
+    case 'array': {
+      const min = typeof schema.minItems === 'number' ? schema.minItems : 1;
+      const items = (schema.items ?? {}) as Schema;
+      return Array.from({ length: Math.max(1, min) }, () => sampleForSchema(items, word, depth + 1));
+    }
+    case 'integer':
+      return typeof schema.minimum === 'number' ? Math.ceil(schema.minimum) : 1;
+    case 'number':
+      return typeof schema.minimum === 'number' ? schema.minimum : 1.5;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    default: {
+      if (schema.format === 'date') return '2026-01-01';
+      if (schema.format === 'date-time') return '2026-01-01T00:00:00Z';
+      if (schema.format === 'email') return 'someone@example.com';
+      const min = typeof schema.minLength === 'number' ? schema.minLength : 1;
+      let text = word();
+      while (text.length < min) text += ` ${word()}`;
+      return typeof schema.maxLength === 'number' ? text.slice(0, schema.maxLength) : text;
+    }
+  }
+}
+
 export function createSimulateProvider(settings: { tokensPerSecond?: number; clock?: Clock } = {}): Provider {
   const clock = settings.clock ?? realClock;
   const tps = settings.tokensPerSecond ?? 400;
@@ -54,10 +96,19 @@ export function createSimulateProvider(settings: { tokensPerSecond?: number; clo
       const target = Math.min(request.expectedOutputTokens ?? cap ?? SIMULATE_DEFAULT_OUTPUT_TOKENS, cap ?? Infinity);
       const prompt = request.messages.map((m) => m.content).join('\n');
       // Punctuation makes a few pieces two tokens: trim until the real count fits the target.
-      let pieces = simulatedPieces(prompt, target);
-      while (pieces.length > 0 && counter.count(pieces.join('')) > target) {
-        const over = counter.count(pieces.join('')) - target;
-        pieces = simulatedPieces(prompt, Math.max(0, pieces.length - Math.max(1, over)));
+      let pieces: string[];
+      if (request.options.schema) {
+        // Structured output: a valid instance of the schema, streamed in small pieces.
+        const words = simulatedPieces(prompt, 64).map((w) => w.trim().replace(/\.$/, '').toLowerCase());
+        let i = 0;
+        const json = JSON.stringify(sampleForSchema(request.options.schema.schema, () => words[i++ % words.length]!));
+        pieces = json.match(/.{1,6}/gsu) ?? [];
+      } else {
+        pieces = simulatedPieces(prompt, target);
+        while (pieces.length > 0 && counter.count(pieces.join('')) > target) {
+          const over = counter.count(pieces.join('')) - target;
+          pieces = simulatedPieces(prompt, Math.max(0, pieces.length - Math.max(1, over)));
+        }
       }
       yield { type: 'start' };
       yield { type: 'model', model: request.model };
