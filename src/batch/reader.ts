@@ -1,0 +1,333 @@
+/**
+ * Batch input readers: JSONL and CSV, streamed line by line so a million-line file stays in flat
+ * memory. Each line is validated once into a BatchItem, or a LineError that names the line.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable, pipeline } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
+import { GptError, usageError } from '../errors.js';
+import { EFFORTS, type ChatMessage, type Effort, type GenerationOptions, type Role } from '../providers/types.js';
+import { LineSplitter, lineText } from './lines.js';
+import type { BatchEntry, BatchItem, LineError } from './types.js';
+
+export type InputFormat = 'jsonl' | 'csv';
+
+export interface ReadOptions {
+  /** Sniffed from the first byte when absent: `{` means JSONL, anything else CSV. */
+  format?: InputFormat;
+  /** True when the batch runs with --template: line fields become template variables. */
+  template?: boolean;
+}
+
+type Chunks = AsyncIterable<Buffer | string>;
+
+/** The format a path's extension names, or undefined for stdin and unknown extensions (sniffed then). */
+export function formatForPath(path: string): InputFormat | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
+  return undefined;
+}
+
+/** The raw bytes of a batch input; `-` is stdin. An unreadable file is a usage error (exit 2). */
+export async function* openInput(path: string, stdin: AsyncIterable<Buffer | string> = process.stdin): AsyncGenerator<Buffer | string> {
+  const source: AsyncIterable<Buffer | string> = path === '-' ? stdin : createReadStream(path);
+  try {
+    yield* source;
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new GptError('usage', `cannot read batch input ${path === '-' ? 'stdin' : path}: ${reason}`, {}, { cause: err });
+  }
+}
+
+/** Reads a batch file (or `-` for stdin): the entry point the `gpt batch` command uses. */
+export function readBatchFile(path: string, options: ReadOptions & { stdin?: AsyncIterable<Buffer | string> } = {}): AsyncGenerator<BatchEntry> {
+  const format = options.format ?? (path === '-' ? undefined : formatForPath(path));
+  return readBatch(openInput(path, options.stdin), { ...options, format });
+}
+
+/** Streams entries from raw input chunks, in input order. */
+export async function* readBatch(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
+  const iterator = source[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const rest: Chunks = (async function* () {
+    yield first.value;
+    // Hand-rolled rather than yield* so an early stop by the consumer still closes the file.
+    try {
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      await iterator.return?.();
+    }
+  })();
+  const format = options.format ?? sniffFormat(first.value);
+  if (format === 'csv') yield* readCsv(rest, options);
+  else yield* readJsonl(rest, options);
+}
+
+function sniffFormat(chunk: Buffer | string): InputFormat {
+  const text = (typeof chunk === 'string' ? chunk : chunk.subarray(0, 1024).toString('utf8')).replace(/^\uFEFF/, '');
+  return text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
+}
+
+export async function* readJsonl(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
+  const splitter = new LineSplitter();
+  const template = options.template ?? false;
+  let line = 0;
+  // Lines of a chunk are handled in one synchronous pass: an async step per line would cost more than the parse.
+  const entries = function* (raws: Buffer[]): Generator<BatchEntry> {
+    for (const raw of raws) {
+      line++;
+      const text = line === 1 ? lineText(raw).replace(/^\uFEFF/, '') : lineText(raw);
+      if (text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        yield lineError(String(line), line, `invalid JSON (${(err as Error).message})`);
+        continue;
+      }
+      yield jsonLineToEntry(value, line, template);
+    }
+  };
+  for await (const chunk of source) yield* entries(splitter.push(chunk));
+  const last = splitter.end();
+  if (last) yield* entries([last]);
+}
+
+function lineError(id: string, line: number, message: string): LineError {
+  return { id, line, error: `line ${line}: ${message}` };
+}
+
+const ROLES: readonly Role[] = ['system', 'developer', 'user', 'assistant'];
+
+/** Validates one parsed JSONL value into an item; exported for callers that already hold objects. */
+export function jsonLineToEntry(value: unknown, line: number, template: boolean): BatchEntry {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return lineError(String(line), line, 'not a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  let id = String(line);
+  if (record.id !== undefined && record.id !== null) {
+    if (typeof record.id === 'string' && record.id !== '') id = record.id;
+    else if (typeof record.id === 'number' && Number.isFinite(record.id)) id = String(record.id);
+    else return lineError(id, line, '`id` must be a non-empty string or a number');
+  }
+  try {
+    const item: BatchItem = { id, line, options: {} };
+    if (record.prompt !== undefined) {
+      if (typeof record.prompt !== 'string') throw new LineProblem('`prompt` must be a string');
+      item.prompt = record.prompt;
+    }
+    if (record.messages !== undefined) item.messages = parseMessages(record.messages);
+    if (record.model !== undefined) {
+      if (typeof record.model !== 'string' || record.model === '') throw new LineProblem('`model` must be a non-empty string');
+      item.model = record.model;
+    }
+    for (const [key, raw] of Object.entries(record)) {
+      const spec = OPTION_KEYS[key];
+      if (spec && raw !== null) setOption(item.options, key, spec, raw, false);
+    }
+    if (template) {
+      // Every field is a variable (as every CSV column is), so {{id}} or {{model}} work in a template too.
+      const vars: Record<string, string> = {};
+      for (const [key, raw] of Object.entries(record)) {
+        if (key !== 'vars' && key !== 'messages') vars[key] = varValue(key, raw);
+      }
+      if (record.vars !== undefined) {
+        if (record.vars === null || typeof record.vars !== 'object' || Array.isArray(record.vars)) {
+          throw new LineProblem('`vars` must be an object');
+        }
+        for (const [key, raw] of Object.entries(record.vars)) vars[key] = varValue(`vars.${key}`, raw);
+      }
+      item.vars = vars;
+    }
+    return finishItem(item, template);
+  } catch (err) {
+    if (err instanceof LineProblem) return lineError(id, line, err.message);
+    throw err;
+  }
+}
+
+/** A validation failure of one line; caught and turned into a LineError. */
+class LineProblem extends Error {}
+
+function finishItem(item: BatchItem, template: boolean): BatchEntry {
+  if (item.prompt !== undefined && item.messages !== undefined && !template) {
+    return lineError(item.id, item.line, 'has both `prompt` and `messages`; give one');
+  }
+  if (template) {
+    if (item.prompt === undefined && item.messages === undefined && Object.keys(item.vars ?? {}).length === 0) {
+      return lineError(item.id, item.line, 'no prompt, messages or template variables');
+    }
+  } else if (item.messages === undefined && (item.prompt === undefined || item.prompt === '')) {
+    const why = item.prompt === '' ? 'empty `prompt`' : 'no `prompt` or `messages` (use --template to fill a template from its fields)';
+    return lineError(item.id, item.line, why);
+  }
+  return item;
+}
+
+function parseMessages(raw: unknown): ChatMessage[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new LineProblem('`messages` must be a non-empty array');
+  return raw.map((m: unknown, i) => {
+    const msg = m as Record<string, unknown> | null;
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) throw new LineProblem(`messages[${i}] must be an object`);
+    if (typeof msg.role !== 'string' || !ROLES.includes(msg.role as Role)) {
+      throw new LineProblem(`messages[${i}].role must be one of ${ROLES.join(', ')}`);
+    }
+    if (typeof msg.content !== 'string') throw new LineProblem(`messages[${i}].content must be a string`);
+    return { role: msg.role as Role, content: msg.content };
+  });
+}
+
+function varValue(key: string, raw: unknown): string {
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  if (raw !== null && typeof raw === 'object') return JSON.stringify(raw);
+  throw new LineProblem(`\`${key}\` is null; a template variable must be a string, number, boolean, object or array`);
+}
+
+type OptionSpec =
+  | { name: 'temperature' | 'topP' | 'presencePenalty' | 'frequencyPenalty'; kind: 'number'; min: number; max: number }
+  | { name: 'maxOutputTokens' | 'seed'; kind: 'integer'; min: number; max: number }
+  | { name: 'system'; kind: 'string' }
+  | { name: 'effort'; kind: 'effort' }
+  | { name: 'stop'; kind: 'stop' };
+
+const temperature: OptionSpec = { name: 'temperature', kind: 'number', min: 0, max: 2 };
+const topP: OptionSpec = { name: 'topP', kind: 'number', min: 0, max: 1 };
+const maxOutputTokens: OptionSpec = { name: 'maxOutputTokens', kind: 'integer', min: 1, max: 10_000_000 };
+const seed: OptionSpec = { name: 'seed', kind: 'integer', min: -(2 ** 53), max: 2 ** 53 };
+const presencePenalty: OptionSpec = { name: 'presencePenalty', kind: 'number', min: -2, max: 2 };
+const frequencyPenalty: OptionSpec = { name: 'frequencyPenalty', kind: 'number', min: -2, max: 2 };
+const effort: OptionSpec = { name: 'effort', kind: 'effort' };
+
+/** Per-line generation options, in snake_case and camelCase (plus the OpenAI request names). */
+const OPTION_KEYS: Record<string, OptionSpec> = {
+  system: { name: 'system', kind: 'string' },
+  temperature,
+  top_p: topP,
+  topP,
+  max_output_tokens: maxOutputTokens,
+  maxOutputTokens,
+  max_tokens: maxOutputTokens,
+  max_completion_tokens: maxOutputTokens,
+  effort,
+  reasoning_effort: effort,
+  stop: { name: 'stop', kind: 'stop' },
+  seed,
+  presence_penalty: presencePenalty,
+  presencePenalty,
+  frequency_penalty: frequencyPenalty,
+  frequencyPenalty,
+};
+
+function setOption(options: GenerationOptions, key: string, spec: OptionSpec, raw: unknown, fromText: boolean): void {
+  switch (spec.kind) {
+    case 'string':
+      if (typeof raw !== 'string') throw new LineProblem(`\`${key}\` must be a string`);
+      options[spec.name] = raw;
+      return;
+    case 'effort':
+      if (typeof raw !== 'string' || !EFFORTS.includes(raw as Effort)) {
+        throw new LineProblem(`\`${key}\` must be one of ${EFFORTS.join(', ')}`);
+      }
+      options.effort = raw as Effort;
+      return;
+    case 'stop':
+      if (typeof raw === 'string') options.stop = [raw];
+      else if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) options.stop = raw as string[];
+      else throw new LineProblem(`\`${key}\` must be a string or an array of strings`);
+      return;
+    case 'number':
+    case 'integer': {
+      const value = fromText && typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      const whole = spec.kind === 'integer';
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max || (whole && !Number.isInteger(value))) {
+        throw new LineProblem(`\`${key}\` must be ${whole ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}`);
+      }
+      options[spec.name] = value;
+      return;
+    }
+  }
+}
+
+/** CSV rows: first row = column names; with a template every column is a variable, else `prompt` is the prompt. */
+export async function* readCsv(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
+  const template = options.template ?? false;
+  const parser = parseCsv({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  // pipeline, so a read error reaches the parser and an early stop of the consumer closes the input.
+  pipeline(Readable.from(source), parser, () => {});
+  let header: string[] | undefined;
+  let row = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = checkHeader(record, template);
+        continue;
+      }
+      row++;
+      yield csvRowToEntry(header, record, row, template);
+    }
+  } catch (err) {
+    if (err instanceof GptError) throw err;
+    // A malformed file (an unclosed quote) cannot be resynchronised, so it stops the read.
+    throw new GptError('usage', `cannot parse CSV batch input after data row ${row}: ${(err as Error).message}`, {}, { cause: err });
+  } finally {
+    parser.destroy();
+  }
+}
+
+function checkHeader(columns: string[], template: boolean): string[] {
+  const seen = new Set<string>();
+  for (const [i, name] of columns.entries()) {
+    if (name.trim() === '') throw usageError(`CSV batch input: column ${i + 1} of the header row has no name`);
+    if (seen.has(name)) throw usageError(`CSV batch input: column "${name}" appears twice in the header row`);
+    seen.add(name);
+  }
+  if (!template && !seen.has('prompt')) {
+    throw usageError('CSV batch input has no `prompt` column; add one, or pass --template to use the columns as variables');
+  }
+  return columns;
+}
+
+function csvRowToEntry(header: string[], record: string[], row: number, template: boolean): BatchEntry {
+  const idIndex = header.indexOf('id');
+  const rawId = idIndex >= 0 ? record[idIndex] : undefined;
+  const id = rawId !== undefined && rawId !== '' ? rawId : String(row);
+  if (record.length !== header.length) {
+    return lineError(id, row, `has ${record.length} fields but the header has ${header.length} columns`);
+  }
+  try {
+    const item: BatchItem = { id, line: row, options: {} };
+    const vars: Record<string, string> = {};
+    for (const [i, name] of header.entries()) {
+      const value = record[i]!;
+      if (template) vars[name] = value;
+      if (name === 'prompt') item.prompt = value;
+      else if (name === 'model' && value !== '') item.model = value;
+      else if (value !== '' && OPTION_KEYS[name]) setOption(item.options, name, OPTION_KEYS[name], value, true);
+    }
+    if (template) item.vars = vars;
+    return finishItem(item, template);
+  } catch (err) {
+    if (err instanceof LineProblem) return lineError(id, row, err.message);
+    throw err;
+  }
+}
+
+/**
+ * The cheap first pass: reads only ids and refuses duplicates up front (usage error naming both
+ * lines). Returns each id's line, for progress totals and merge completeness checks.
+ */
+export async function scanIds(entries: AsyncIterable<BatchEntry>): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for await (const entry of entries) {
+    const first = ids.get(entry.id);
+    if (first !== undefined) {
+      throw usageError(`duplicate id "${entry.id}" in the batch input: line ${first} and line ${entry.line}`);
+    }
+    ids.set(entry.id, entry.line);
+  }
+  return ids;
+}
