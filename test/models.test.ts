@@ -42,4 +42,16 @@ describe('gpt models', () => {
     expect(lines[0]!.indexOf('input/1M') + 'input/1M'.length).toBe(row!.indexOf('$1.75') + '$1.75'.length);
     expect(result.stdout).toMatch(/~o200k_base/); // another vendor's model, counted approximately
   });
+
+  it('applies config pricing: an override of a known model and a model the table lacks', async () => {
+    const { makeHome } = await import('./support/cli.js');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const home = makeHome();
+    mkdirSync(join(home, '.config', 'gpt'), { recursive: true });
+    writeFileSync(join(home, '.config', 'gpt', 'config.json'), JSON.stringify({ pricing: { 'gpt-5.2': { input: 1.5 }, 'my-finetune': { input: 3, output: 12 } } }));
+    const body = JSON.parse((await runCli(['models', '--json'], { home })).stdout) as { models: Array<Record<string, unknown>> };
+    expect(body.models.find((m) => m.id === 'gpt-5.2')).toMatchObject({ input_per_1m: 1.5, output_per_1m: 14, source: expect.stringMatching(/config/) });
+    expect(body.models.find((m) => m.id === 'my-finetune')).toMatchObject({ input_per_1m: 3, output_per_1m: 12 });
+  });
 });
