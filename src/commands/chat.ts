@@ -54,7 +54,9 @@ async function interactive(config: ResolvedConfig, flags: Record<string, unknown
     if (line === '/exit' || line === '/quit') break;
     if (line === '') continue;
     history.push({ role: 'user', content: line });
+    // Cooked mode while answering, so Ctrl-C is a real SIGINT that stops the answer, not a keypress for readline.
     rl.pause();
+    if (process.stdin.isTTY) process.stdin.setRawMode(false);
     try {
       const result = await runPrompt({ command: 'chat', config, flags: { ...flags, json: false }, model: config.model, messages: history, options });
       history.push({ role: 'assistant', content: result.text });
@@ -64,6 +66,7 @@ async function interactive(config: ResolvedConfig, flags: Record<string, unknown
       else if (error instanceof GptError && error.kind !== 'config') process.stderr.write(`gpt: ${error.message}\n`);
       else throw error;
     } finally {
+      if (process.stdin.isTTY) process.stdin.setRawMode(true);
       rl.resume();
     }
   }

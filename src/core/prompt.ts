@@ -104,7 +104,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint); // not once: ora's signal-exit re-raises SIGINT when it sees no other listener
   job.signal?.addEventListener('abort', onSigint, { once: true });
 
   const interactive = isInteractive(out.stderr) && !quiet && !json;
