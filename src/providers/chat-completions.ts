@@ -1,8 +1,7 @@
 /** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
 import { GptError } from '../errors.js';
 import type { ProfileConfig } from '../config/types.js';
-import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, postJson, rateLimitHeaders, readBody } from './http.js';
-import { SseDecoder } from './sse.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -66,35 +65,25 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Profil
   const stream = request.options.stream !== false;
   const body = chatCompletionsBody(request, profile, stream);
   const response = yield* postJson(http, '/chat/completions', body, request.signal);
-  const requestId = response.headers['x-request-id'];
-  yield { type: 'start', requestId: typeof requestId === 'string' ? requestId : undefined, rateLimit: rateLimitHeaders(response.headers) };
+  yield startEvent(response);
   const url = `${http.baseUrl}/chat/completions`;
   const timeout = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const contentType = String(response.headers['content-type'] ?? '');
-
-  if (!stream || !contentType.includes('text/event-stream')) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of readBody(response, url, timeout, request.signal)) chunks.push(chunk);
-    yield* wholeAnswer(Buffer.concat(chunks).toString('utf8'));
+  if (!stream || !isEventStream(response)) {
+    yield* wholeAnswer(await readText(response, url, timeout, request.signal));
     return;
   }
 
-  const decoder = new SseDecoder();
   let modelSent = false;
   let finished = false;
-  let done = false;
-  const handle = function* (data: string): Generator<ProviderEvent> {
-    if (data === '[DONE]') {
-      done = true;
-      return;
+  for await (const event of readEvents(response, url, timeout, request.signal)) {
+    if (event.event === 'error') throw streamError(safeParse(event.data));
+    if (event.data === '[DONE]') return;
+    const frame = parseFrame(event.data);
+    if ('warning' in frame) {
+      yield frame.warning;
+      continue;
     }
-    let payload: Json;
-    try {
-      payload = JSON.parse(data) as Json;
-    } catch {
-      yield { type: 'warning', message: `skipped a malformed stream event: ${data.length > 80 ? `${data.slice(0, 80)}…` : data}` };
-      return;
-    }
+    const payload = frame.payload;
     if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
     if (!modelSent && typeof payload.model === 'string' && payload.model) {
       modelSent = true;
@@ -114,17 +103,8 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Profil
       if (choice.finish_reason === 'error') throw new GptError('api', 'the API ended the stream with an error');
       yield { type: 'finish', reason: choice.finish_reason };
     }
-  };
-
-  for await (const chunk of readBody(response, url, timeout, request.signal)) {
-    for (const event of decoder.push(chunk)) {
-      if (event.event === 'error') throw streamError(safeParse(event.data));
-      yield* handle(event.data);
-      if (done) return;
-    }
   }
-  for (const event of decoder.end()) yield* handle(event.data);
-  if (!finished && !done) throw new GptError('api', 'the stream ended before the answer was complete (no finish_reason, no [DONE])', { code: 'incomplete_stream' });
+  if (!finished) throw new GptError('api', 'the stream ended before the answer was complete (no finish_reason, no [DONE])', { code: 'incomplete_stream' });
 }
 
 function safeParse(data: string): Json {

@@ -17,6 +17,7 @@ import {
   retryDelayMs,
   shouldRetry,
 } from './retry.js';
+import { type SseEvent, SseDecoder } from './sse.js';
 import type { ProviderEvent } from './types.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -185,5 +186,38 @@ export async function* readBody(
   } finally {
     // Stopping early (Ctrl-C, an error event) must not leave the socket streaming.
     if (!response.body.destroyed) response.body.destroy();
+  }
+}
+
+/** The first event of every answer: the request was accepted. */
+export function startEvent(response: OpenResponse): ProviderEvent {
+  const requestId = response.headers['x-request-id'];
+  return { type: 'start', requestId: typeof requestId === 'string' ? requestId : undefined, rateLimit: rateLimitHeaders(response.headers) };
+}
+
+export function isEventStream(response: OpenResponse): boolean {
+  return String(response.headers['content-type'] ?? '').includes('text/event-stream');
+}
+
+/** A whole (non-streamed) body as text. */
+export async function readText(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of readBody(response, url, timeoutSeconds, signal)) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The SSE events of a streamed body, the last one delivered even without its blank line. */
+export async function* readEvents(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal): AsyncGenerator<SseEvent> {
+  const decoder = new SseDecoder();
+  for await (const chunk of readBody(response, url, timeoutSeconds, signal)) yield* decoder.push(chunk);
+  yield* decoder.end();
+}
+
+/** One event's JSON, or a warning when a frame is malformed (it is skipped, not fatal). */
+export function parseFrame(data: string): { payload: Record<string, unknown> } | { warning: ProviderEvent } {
+  try {
+    return { payload: JSON.parse(data) as Record<string, unknown> };
+  } catch {
+    return { warning: { type: 'warning', message: `skipped a malformed stream event: ${data.length > 80 ? `${data.slice(0, 80)}…` : data}` } };
   }
 }

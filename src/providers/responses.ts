@@ -1,7 +1,6 @@
 /** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
 import { GptError } from '../errors.js';
-import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, postJson, rateLimitHeaders, readBody } from './http.js';
-import { SseDecoder } from './sse.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -78,29 +77,22 @@ export async function* responsesStream(http: HttpSettings, request: ProviderRequ
   if (dropped.length > 0) yield { type: 'warning', message: `the responses API has no ${dropped.join(', ')}; ignored (use --api chat)` };
   const stream = request.options.stream !== false;
   const response = yield* postJson(http, '/responses', responsesBody(request, stream), request.signal);
-  const requestId = response.headers['x-request-id'];
-  yield { type: 'start', requestId: typeof requestId === 'string' ? requestId : undefined, rateLimit: rateLimitHeaders(response.headers) };
+  yield startEvent(response);
   const url = `${http.baseUrl}/responses`;
   const timeout = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-
-  if (!stream || !String(response.headers['content-type'] ?? '').includes('text/event-stream')) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of readBody(response, url, timeout, request.signal)) chunks.push(chunk);
-    yield* wholeResponse(Buffer.concat(chunks).toString('utf8'));
+  if (!stream || !isEventStream(response)) {
+    yield* wholeResponse(await readText(response, url, timeout, request.signal));
     return;
   }
 
-  const decoder = new SseDecoder();
-  let terminal = false;
   let modelSent = false;
-  const handle = function* (data: string): Generator<ProviderEvent> {
-    let payload: Json;
-    try {
-      payload = JSON.parse(data) as Json;
-    } catch {
-      yield { type: 'warning', message: `skipped a malformed stream event: ${data.length > 80 ? `${data.slice(0, 80)}…` : data}` };
-      return;
+  for await (const event of readEvents(response, url, timeout, request.signal)) {
+    const frame = parseFrame(event.data);
+    if ('warning' in frame) {
+      yield frame.warning;
+      continue;
     }
+    const payload = frame.payload;
     const snapshot = payload.response as Json | undefined;
     if (!modelSent && typeof snapshot?.model === 'string') {
       modelSent = true;
@@ -117,28 +109,17 @@ export async function* responsesStream(http: HttpSettings, request: ProviderRequ
         break;
       case 'response.completed':
       case 'response.incomplete':
-        terminal = true;
         if (snapshot) yield* finalEvents(snapshot);
-        break;
+        return;
       case 'response.failed':
-        terminal = true;
         throw apiError(snapshot?.error as Json | undefined, 'the response failed');
       case 'error':
-        terminal = true;
         throw apiError(payload, 'stream error');
       default:
         break; // many event types (tool calls, annotations, …) carry nothing we print
     }
-  };
-
-  for await (const chunk of readBody(response, url, timeout, request.signal)) {
-    for (const event of decoder.push(chunk)) {
-      yield* handle(event.data);
-      if (terminal) return;
-    }
   }
-  for (const event of decoder.end()) yield* handle(event.data);
-  if (!terminal) throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
+  throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
 }
 
 function* wholeResponse(text: string): Generator<ProviderEvent> {
