@@ -19,11 +19,11 @@ import { loadCounter } from '../accounting/tokenizer.js';
 import type { Cost, Price } from '../accounting/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { GptError } from '../errors.js';
-import { chatCompletionsBody, usageFromChat } from '../providers/chat-completions.js';
+import { chatAnswerText, chatCompletionsBody, usageFromChat } from '../providers/chat-completions.js';
 import type { Clock as HttpClock, HttpSettings } from '../providers/http.js';
 import { callApi, callJson, isTransientFailure } from '../providers/http-json.js';
 import { httpError } from '../providers/retry.js';
-import { responsesBody, unsupportedByResponses, usageFromResponses } from '../providers/responses.js';
+import { responsesAnswerText, responsesBody, unsupportedByResponses, usageFromResponses } from '../providers/responses.js';
 import type { ApiShape, ChatMessage, GenerationOptions, ProviderRequest, Usage } from '../providers/types.js';
 import { scanLines } from './checkpoint.js';
 import { LineSplitter } from './lines.js';
@@ -215,26 +215,6 @@ async function writeState(path: string, baseUrl: string, batches: RecordedBatch[
 }
 
 // ───────────────────────────── result mapping ─────────────────────────────
-
-/** The answer text of a chat completion (content, else refusal), as live mode shows it. */
-function chatText(body: Json): string {
-  const message = ((body.choices as Json[] | undefined)?.[0]?.message ?? undefined) as Json | undefined;
-  if (typeof message?.content === 'string') return message.content;
-  return typeof message?.refusal === 'string' ? message.refusal : '';
-}
-
-/** The answer text of a response object: its output_text (and refusal) parts, as live mode joins them. */
-function responsesText(body: Json): string {
-  let answer = '';
-  for (const item of (body.output as Json[] | undefined) ?? []) {
-    if (item.type !== 'message') continue;
-    for (const part of (item.content as Json[] | undefined) ?? []) {
-      if ((part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') answer += part.text;
-      else if (part.type === 'refusal' && typeof part.refusal === 'string') answer += part.refusal;
-    }
-  }
-  return answer;
-}
 
 /** An error object inside a 200 body (a failed response), or undefined. */
 function bodyError(body: Json, endpoint: BatchEndpoint): ResultError | undefined {
@@ -698,7 +678,7 @@ export async function runOpenAIBatch(opts: OpenAIBatchOptions): Promise<BatchSum
     }
     const failure = bodyError(body, batch.endpoint);
     if (failure) return { line: errorResult(id, failure, 1) };
-    const text = batch.endpoint === '/v1/responses' ? responsesText(body) : chatText(body);
+    const text = batch.endpoint === '/v1/responses' ? responsesAnswerText(body) : chatAnswerText(body);
     const raw = body.usage as Json | undefined;
     let used: Usage;
     if (raw && typeof raw === 'object') used = batch.endpoint === '/v1/responses' ? usageFromResponses(raw) : usageFromChat(raw);

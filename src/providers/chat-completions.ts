@@ -115,6 +115,13 @@ function safeParse(data: string): Json {
   }
 }
 
+/** The answer of a whole chat completion: its content, else its refusal. */
+export function chatAnswerText(payload: Json): string {
+  const message = (payload.choices as Json[] | undefined)?.[0]?.message as Json | undefined;
+  if (typeof message?.content === 'string') return message.content;
+  return typeof message?.refusal === 'string' ? message.refusal : '';
+}
+
 function* wholeAnswer(text: string): Generator<ProviderEvent> {
   if (text.trim() === '') throw new GptError('api', 'the API answered 200 with an empty body', { code: 'empty_body' });
   let payload: Json;
@@ -129,7 +136,7 @@ function* wholeAnswer(text: string): Generator<ProviderEvent> {
   const message = choice?.message as Json | undefined;
   const reasoning = message?.reasoning_content ?? message?.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
-  const content = typeof message?.content === 'string' ? message.content : typeof message?.refusal === 'string' ? message.refusal : '';
+  const content = chatAnswerText(payload);
   if (content !== '') yield { type: 'text', text: content };
   if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
   yield { type: 'finish', reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'stop' };

@@ -3,7 +3,7 @@
  * (time to headers, and the longest silence while a body streams), and redacted --verbose logs.
  * Retries happen only before a response is handed over; once a body is being read, nothing is.
  */
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
 import { GptError } from '../errors.js';
 import { redact } from '../redact.js';
 import {
@@ -105,40 +105,46 @@ function headerValue(headers: HeaderMap, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+export interface ApiCall {
+  method: 'GET' | 'POST';
+  /** Appended to the base URL, e.g. `/chat/completions`. */
+  path: string;
+  /** A JSON body (POST). */
+  json?: unknown;
+  /** A multipart body, built again for each attempt because a sent body is consumed. */
+  form?: () => FormData | Promise<FormData>;
+  signal?: AbortSignal;
+  /** Overrides the settings' retry count for this call (0: one attempt). */
+  retries?: number;
+}
+
 /**
- * POSTs JSON and returns the open response once a 2xx arrives, yielding a `retry` event before
- * each wait. Throws a GptError whose kind maps to the exit code when it gives up.
+ * The one retry loop: sends a call and returns the open response once a 2xx arrives, yielding a
+ * `retry` event before each wait. Throws a GptError whose kind maps to the exit code when it gives up.
  */
-export async function* postJson(
-  http: HttpSettings,
-  path: string,
-  payload: unknown,
-  signal?: AbortSignal,
-): AsyncGenerator<ProviderEvent, OpenResponse> {
+export async function* send(http: HttpSettings, call: ApiCall): AsyncGenerator<ProviderEvent, OpenResponse> {
   const clock = http.clock ?? realClock;
-  const retries = http.retries ?? DEFAULT_RETRIES;
+  const retries = call.retries ?? http.retries ?? DEFAULT_RETRIES;
   const timeoutSeconds = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const url = `${http.baseUrl}${path}`;
-  const body = JSON.stringify(payload);
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'user-agent': 'gpt-cli',
-    ...http.headers,
-  };
+  const url = `${http.baseUrl}${call.path}`;
+  const json = call.json === undefined ? undefined : JSON.stringify(call.json);
+  const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'user-agent': 'gpt-cli', ...http.headers };
+  if (json !== undefined) headers['content-type'] = 'application/json';
   if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
   const dispatcher = await sharedAgent(http.connections ?? 16);
   const { request } = await import('undici');
+  const { signal, method } = call;
   const log = http.log;
 
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw interrupted();
-    log?.(redact(`→ POST ${url} (attempt ${attempt}) ${JSON.stringify({ ...headers, authorization: headers.authorization ? 'Bearer ***' : undefined })}`));
-    log?.(redact(`→ ${body.length > 4000 ? `${body.slice(0, 4000)}… (${body.length} bytes)` : body}`));
+    log?.(redact(`→ ${method} ${url} (attempt ${attempt})${call.form ? ' multipart' : ''} ${JSON.stringify({ ...headers, authorization: headers.authorization ? 'Bearer ***' : undefined })}`));
+    if (json !== undefined) log?.(redact(`→ ${json.length > 4000 ? `${json.slice(0, 4000)}… (${json.length} bytes)` : json}`));
     let failure: { delayMs: number; reason: string; status?: number; final: GptError };
     try {
+      const body = call.form ? await call.form() : json;
       const res = await request(url, {
-        method: 'POST',
+        method,
         headers,
         body,
         dispatcher,
@@ -169,6 +175,11 @@ export async function* postJson(
     yield { type: 'retry', attempt: attempt + 1, delayMs: failure.delayMs, reason: failure.reason, status: failure.status };
     await clock.sleep(failure.delayMs, signal);
   }
+}
+
+/** POSTs a model request (JSON) under the retry policy; see `send`. */
+export function postJson(http: HttpSettings, path: string, payload: unknown, signal?: AbortSignal): AsyncGenerator<ProviderEvent, OpenResponse> {
+  return send(http, { method: 'POST', path, json: payload, signal });
 }
 
 /** Reads an SSE or JSON body chunk by chunk, turning undici's failures into GptErrors. */

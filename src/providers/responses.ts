@@ -122,6 +122,19 @@ export async function* responsesStream(http: HttpSettings, request: ProviderRequ
   throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
 }
 
+/** The answer of a whole response object: its output_text (and refusal) parts, joined (output_text is SDK-only). */
+export function responsesAnswerText(payload: Json): string {
+  let answer = '';
+  for (const item of (payload.output as Json[] | undefined) ?? []) {
+    if (item.type !== 'message') continue;
+    for (const part of (item.content as Json[] | undefined) ?? []) {
+      if ((part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') answer += part.text;
+      else if (part.type === 'refusal' && typeof part.refusal === 'string') answer += part.refusal;
+    }
+  }
+  return answer;
+}
+
 function* wholeResponse(text: string): Generator<ProviderEvent> {
   if (text.trim() === '') throw new GptError('api', 'the API answered 200 with an empty body', { code: 'empty_body' });
   let payload: Json;
@@ -132,14 +145,7 @@ function* wholeResponse(text: string): Generator<ProviderEvent> {
   }
   if (payload.status === 'failed' || (payload.error && !payload.output)) throw apiError(payload.error as Json, 'the response failed');
   if (typeof payload.model === 'string') yield { type: 'model', model: payload.model };
-  let answer = '';
-  for (const item of (payload.output as Json[] | undefined) ?? []) {
-    if (item.type !== 'message') continue;
-    for (const part of (item.content as Json[] | undefined) ?? []) {
-      if ((part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') answer += part.text;
-      else if (part.type === 'refusal' && typeof part.refusal === 'string') answer += part.refusal;
-    }
-  }
+  const answer = responsesAnswerText(payload);
   if (answer !== '') yield { type: 'text', text: answer };
   yield* finalEvents(payload);
 }
