@@ -38,8 +38,9 @@ const CONTRACTIONS = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
 const WHITESPACE = [`[${WS}]*[\\r\\n]+`, `[${WS}]+(?![^${WS}])`, `[${WS}]+`];
 
 /** tiktoken's `pat_str` for each encoding (tiktoken 1.0.22 `encoders/*.json`), in JS regex syntax. */
-const PIECES: Record<Tokenizer, RegExp> = {
-  o200k_base: new RegExp(
+// Built on first use: compiling the Unicode-property patterns costs ~4 ms, and most runs never count.
+const PIECES: Record<Tokenizer, () => RegExp> = {
+  o200k_base: () => new RegExp(
     [
       `[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+${CONTRACTIONS}?`,
       `[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*${CONTRACTIONS}?`,
@@ -49,7 +50,7 @@ const PIECES: Record<Tokenizer, RegExp> = {
     ].join('|'),
     'gu',
   ),
-  cl100k_base: new RegExp(
+  cl100k_base: () => new RegExp(
     [CONTRACTIONS, `[^\\r\\n\\p{L}\\p{N}]?\\p{L}+`, `\\p{N}{1,3}`, ` ?[^${WS}\\p{L}\\p{N}]+[\\r\\n]*`, ...WHITESPACE].join('|'),
     'gu',
   ),
@@ -93,7 +94,7 @@ function countLongPiece(encoder: Tiktoken, piece: string): number {
 }
 
 function makeCount(encoder: Tiktoken, encoding: Tokenizer): (text: string) => number {
-  const pieces = PIECES[encoding];
+  const pieces = PIECES[encoding]();
   const memo = new Map<string, number>();
   return (text: string): number => {
     let total = 0;

@@ -129,9 +129,21 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   let failure: unknown;
   // Markdown only for a person at a colour terminal; pipes and files get the bytes as sent.
   const markdown = !json && !flags.raw && out.stdout.isTTY && colorEnabled(out.stdout, flags) ? new (await import('../ui/markdown.js')).MarkdownStream() : undefined;
+  // One stdout write per event-loop turn, not per token: a network read carries many events.
+  let pending = '';
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    if (pending !== '') out.stdout.write(pending);
+    pending = '';
+  };
   const write = (chunk: string) => {
     if (json) return;
-    out.stdout.write(markdown ? markdown.write(chunk) : chunk);
+    pending += markdown ? markdown.write(chunk) : chunk;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   };
 
   let spendCounter: Awaited<ReturnType<typeof loadCounter>> | undefined;
@@ -191,6 +203,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   } catch (error) {
     failure = error instanceof GptError && controller.signal.aborted && error.kind !== 'budget' ? new GptError('interrupted', 'interrupted') : error;
   } finally {
+    flush();
     stopSpinner();
     process.removeListener('SIGINT', onSigint);
   }

@@ -18,6 +18,7 @@ import {
   shouldRetry,
 } from './retry.js';
 import { type SseEvent, SseDecoder } from './sse.js';
+import { loadUndici } from './undici.js';
 import type { ProviderEvent } from './types.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -77,9 +78,7 @@ let agentConnections = 0;
 async function sharedAgent(connections: number): Promise<Dispatcher> {
   if (!agentPromise || connections > agentConnections) {
     agentConnections = connections;
-    agentPromise = import('undici').then(
-      ({ Agent }) => new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 }),
-    );
+    agentPromise = loadUndici().then(({ Agent }) => new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 }));
   }
   return agentPromise;
 }
@@ -132,7 +131,7 @@ export async function* send(http: HttpSettings, call: ApiCall): AsyncGenerator<P
   if (json !== undefined) headers['content-type'] = 'application/json';
   if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
   const dispatcher = await sharedAgent(http.connections ?? 16);
-  const { request } = await import('undici');
+  const { request } = await loadUndici();
   const { signal, method } = call;
   const log = http.log;
 
@@ -143,11 +142,10 @@ export async function* send(http: HttpSettings, call: ApiCall): AsyncGenerator<P
     let failure: { delayMs: number; reason: string; status?: number; final: GptError };
     try {
       const body = call.form ? await call.form() : json;
-      const res = await request(url, {
+      const res = await request(dispatcher, url, {
         method,
         headers,
         body,
-        dispatcher,
         signal,
         headersTimeout: timeoutSeconds * 1000,
         bodyTimeout: timeoutSeconds * 1000,

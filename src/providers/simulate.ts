@@ -38,8 +38,10 @@ export function simulatedPieces(prompt: string, count: number): string[] {
     if (sentence === 0) word = word[0]!.toUpperCase() + word.slice(1);
     sentence++;
     const end = sentence >= 8 && (next() < 0.3 || sentence >= 14);
-    if (end || i === count - 1) sentence = 0;
-    pieces.push(`${i === 0 ? '' : ' '}${word}${end || i === count - 1 ? '.' : ''}`);
+    // A closing period only when there is room for it: "Word." is two tokens.
+    const stop = end || (i === count - 1 && count >= 3);
+    if (stop) sentence = 0;
+    pieces.push(`${i === 0 ? '' : ' '}${word}${stop ? '.' : ''}`);
   }
   return pieces;
 }
