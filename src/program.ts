@@ -138,6 +138,7 @@ export function buildProgram(): Command {
     .option('--output-tokens <n>', 'assumed output tokens per run', numberIn('--output-tokens', 0, 1e9, true))
     .option('--max-output-tokens <n>', 'cap on output tokens (used as the estimate when nothing better is known)', numberIn('--max-output-tokens', 1, 1e9, true))
     .addOption(new Option('--effort <level>', 'reasoning effort (adds an assumed reasoning budget)').choices(EFFORTS))
+    .option('--reasoning-tokens <n>', 'assumed reasoning tokens per request, billed as output (instead of the --effort multiplier)', numberIn('--reasoning-tokens', 0, 1e9, true))
     .option('--runs <n>', 'number of runs to project', numberIn('--runs', 0, 1e12, true))
     .option('--per-day <n>', 'runs per day', numberIn('--per-day', 0, 1e12))
     .option('--days <n>', 'days to project (with --per-day; default 30)', numberIn('--days', 0, 1e6))

@@ -1,0 +1,49 @@
+/**
+ * The messages and generation options a prompt sends, from a message (`gpt chat`) or a rendered template
+ * (`gpt run`), built in one place so `gpt cost` counts exactly what those commands would send.
+ */
+import { flagOptions } from '../config/load.js';
+import type { ResolvedConfig } from '../config/types.js';
+import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { mergeOptions, withSystem } from '../templates/index.js';
+
+export interface PromptRequest {
+  messages: ChatMessage[];
+  options: GenerationOptions;
+}
+
+/** `gpt chat`: config defaults under flags; the system prompt (-s, else config's) first, then the message. */
+export function messageRequest(text: string, config: ResolvedConfig, flags: Record<string, unknown>): PromptRequest {
+  const options: GenerationOptions = { ...config.defaults, ...flagOptions(flags) };
+  const messages: ChatMessage[] = [];
+  if (options.system) messages.push({ role: 'system', content: options.system });
+  messages.push({ role: 'user', content: text });
+  return { messages, options };
+}
+
+/**
+ * The system prompt around a rendered template: `-s` replaces the template's (`-s ''` removes it); config's default
+ * system prompt only fills in for a template without one.
+ */
+export function applySystem(messages: ChatMessage[], flagSystem: string | undefined, defaultSystem: string | undefined): ChatMessage[] {
+  const hasSystem = messages[0]?.role === 'system';
+  if (flagSystem === '') return hasSystem ? messages.slice(1) : messages;
+  if (flagSystem !== undefined) return withSystem(messages, flagSystem);
+  if (!hasSystem && defaultSystem) return withSystem(messages, defaultSystem);
+  return messages;
+}
+
+/**
+ * `gpt run`: options are flags > front matter > config defaults (the first defined value wins), the system prompt
+ * by applySystem. A `--schema` file is the caller's to add.
+ */
+export function templateRequest(
+  rendered: PromptRequest,
+  config: ResolvedConfig,
+  flags: Record<string, unknown>,
+): PromptRequest {
+  const { system: flagSystem, ...fromFlags } = flagOptions(flags);
+  const { system: defaultSystem, ...fromDefaults } = config.defaults;
+  const options = mergeOptions([fromFlags, rendered.options, fromDefaults]);
+  return { options, messages: applySystem(rendered.messages, flagSystem, defaultSystem) };
+}
