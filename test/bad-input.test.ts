@@ -47,7 +47,7 @@ const ROWS: Row[] = [
   { input: 'unknown variable', args: ['run', 'TPL', '--var', 'topic=x', '--var', 'colour=red'], code: 2, sees: /colour/ },
   { input: 'bad YAML front matter', args: ['run', 'BADYAML'], code: 2, sees: /bad-yaml\.md:\d+: bad YAML in front matter/ },
   { input: 'unreadable --var @file', args: ['run', 'TPL', '--var', 'topic=@/nonexistent/file.txt'], code: 2, sees: /\/nonexistent\/file\.txt/ },
-  { input: 'unreadable --schema file', args: ['chat', '--schema', '/nonexistent/schema.json', 'hi'], code: 2, sees: /--schema \/nonexistent\/schema\.json: cannot read the file/ },
+  { input: 'unreadable --schema file', args: ['chat', '--schema', '/nonexistent/schema.json', 'hi'], code: 2, sees: /--schema \/nonexistent\/schema\.json: cannot read schema file \/nonexistent\/schema\.json: no such file/ },
   { input: 'invalid schema file (not JSON)', args: ['chat', '--schema', 'DIR/bad-schema.json', 'hi'], code: 2, sees: /bad-schema\.json: not valid JSON/ },
   { input: 'invalid schema file (not an object)', args: ['chat', '--schema', 'DIR/not-object-schema.json', 'hi'], code: 2, sees: /not-object-schema\.json: a JSON schema must be an object/ },
   { input: 'binary stdin', args: ['chat', 'what is this'], stdin: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]), code: 2, sees: /stdin looks like binary data/ },

@@ -1,36 +1,37 @@
 /** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session. */
-import { flagOptions, loadConfig } from '../config/load.js';
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
 import { runPrompt, warn } from '../core/prompt.js';
-import { loadSchemaFile } from '../core/schema.js';
+import { messageRequest } from '../core/template-request.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { checkSchema, loadSchemaFile } from '../templates/schema.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
-/** Config defaults under flags (flags win); a --schema file is loaded here, once. */
-export function chatOptions(config: ResolvedConfig, flags: Record<string, unknown>): GenerationOptions {
-  const options: GenerationOptions = { ...config.defaults, ...flagOptions(flags) };
-  if (typeof flags.schema === 'string') options.schema = loadSchemaFile(flags.schema);
-  return options;
+/** A --schema file, read and checked once, before anything is sent. */
+async function withSchemaFlag(options: GenerationOptions, flags: Record<string, unknown>): Promise<GenerationOptions> {
+  if (typeof flags.schema !== 'string') return options;
+  const source = `--schema ${flags.schema}`;
+  const schema = await loadSchemaFile(resolve(flags.schema), source);
+  await checkSchema(schema.schema, source);
+  return { ...options, schema };
 }
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
   const args = (positional[0] as string[] | undefined) ?? [];
   const config = await loadConfig(flags);
   for (const message of config.warnings) warn(out, flags, message);
-  const options = chatOptions(config, flags);
   const piped = await readPipedStdin();
-
-  if (args.length === 0 && piped === undefined) return interactive(config, flags, options);
+  if (args.length === 0 && piped === undefined) return interactive(config, flags, await withSchemaFlag(messageRequest('', config, flags).options, flags));
 
   const message = composeMessage(args, piped);
   if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
-  const messages: ChatMessage[] = [];
-  if (options.system) messages.push({ role: 'system', content: options.system });
-  messages.push({ role: 'user', content: message });
-  await runPrompt({ command: 'chat', config, flags, model: config.model, messages, options });
+  const request = messageRequest(message, config, flags);
+  const options = await withSchemaFlag(request.options, flags);
+  await runPrompt({ command: 'chat', config, flags, model: config.model, messages: request.messages, options });
   return 0;
 }
 

@@ -1,14 +1,15 @@
 /** `gpt run <template>`: renders a prompt template with --var/--vars and piped stdin, then runs it once (or shows it with --dry-run). */
 import { resolve } from 'node:path';
 import { formatUsd } from '../accounting/cost.js';
-import { flagOptions, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.js';
 import { readPipedStdin } from '../core/input.js';
 import { type Output, runPrompt, warn } from '../core/prompt.js';
+import { templateRequest } from '../core/template-request.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
-import { checkSchema, findTemplate, loadSchemaFile, mergeOptions, parseVarFlags, renderTemplate, withSystem, type Template } from '../templates/index.js';
+import { checkSchema, findTemplate, loadSchemaFile, parseVarFlags, renderTemplate, type Template } from '../templates/index.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -32,7 +33,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
       : base;
   for (const message of config.warnings) warn(out, flags, message);
 
-  const { options, messages } = await requestFor(template, rendered, config, flags, cwd);
+  const { options, messages } = await requestFor(rendered, config, flags, cwd);
   if (flags.dryRun) return dryRun(template, config, flags, { model: config.model, messages, options });
 
   await runPrompt({
@@ -48,33 +49,20 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   return 0;
 }
 
-/**
- * Options: flags > front matter > config defaults (the first defined value wins); `--schema` replaces the
- * template's schema. System prompt: `-s` replaces the template's (`-s ''` removes it); config's default system
- * prompt only fills in for a template without one.
- */
+/** flags > front matter > config defaults, as `gpt cost` counts it; `--schema` replaces the template's schema. */
 async function requestFor(
-  template: Template,
   rendered: { messages: ChatMessage[]; options: GenerationOptions },
   config: ResolvedConfig,
   flags: Record<string, unknown>,
   cwd: string,
 ): Promise<{ options: GenerationOptions; messages: ChatMessage[] }> {
-  const { system: flagSystem, ...fromFlags } = flagOptions(flags);
-  const { system: defaultSystem, ...fromDefaults } = config.defaults;
-  const options = mergeOptions([fromFlags, rendered.options, fromDefaults]);
+  const request = templateRequest(rendered, config, flags);
   if (typeof flags.schema === 'string') {
     const source = `--schema ${flags.schema}`;
-    options.schema = await loadSchemaFile(resolve(cwd, flags.schema), source);
-    await checkSchema(options.schema.schema, source);
+    request.options.schema = await loadSchemaFile(resolve(cwd, flags.schema), source);
+    await checkSchema(request.options.schema.schema, source);
   }
-
-  const hasSystem = rendered.messages[0]?.role === 'system';
-  let messages = rendered.messages;
-  if (flagSystem === '') messages = hasSystem ? messages.slice(1) : messages;
-  else if (flagSystem !== undefined) messages = withSystem(messages, flagSystem);
-  else if (!hasSystem && defaultSystem) messages = withSystem(messages, defaultSystem);
-  return { options, messages };
+  return request;
 }
 
 /** Where the output cap came from, so the estimate can say what it assumed. */
