@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /** Every failure the user can see has a kind; the kind alone decides the exit code (SPEC: exit codes). */
 export type ErrorKind =
   | 'internal'
@@ -40,7 +42,8 @@ export class GptError extends Error {
   readonly details: ApiErrorDetails;
 
   constructor(kind: ErrorKind, message: string, details: ApiErrorDetails = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    // APIs echo keys back ("Incorrect API key provided: sk-…"); an error message goes everywhere, so mask it at birth.
+    super(redact(message), options);
     this.kind = kind;
     this.details = details;
   }
