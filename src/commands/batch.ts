@@ -18,7 +18,7 @@ import { createInterrupt, defaultMessages, runBatch, type BatchSummary, type Pro
 import { filterShard, inShard, mergeOutputs, parseShard, type Shard } from '../batch/shard.js';
 import type { BatchEntry, BatchItem, ResultLine, ResultSink } from '../batch/types.js';
 import { StreamWriter } from '../batch/writer.js';
-import { resolveApiKey } from '../config/key.js';
+import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type Output, warn } from '../core/prompt.js';
@@ -39,7 +39,6 @@ const plural = (n: number, word: string) => `${int(n)} ${n === 1 ? word : `${wor
 const DEFAULT_CONCURRENCY = 8;
 /** Output tokens assumed for budgeting before any answer has come back (then the running mean is used). */
 const FIRST_OUTPUT_GUESS = 500;
-const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
   const inputs = (positional[0] as string[] | undefined) ?? [];
@@ -119,10 +118,8 @@ async function prepare(flags: Record<string, unknown>): Promise<Job> {
   }
 
   const { key } = resolveApiKey(config);
-  const baseUrl = config.profile.baseUrl;
-  if (key && !config.profile.simulate && baseUrl.startsWith('http://') && !LOOPBACK.test(new URL(baseUrl).hostname)) {
-    warn(out, flags, `${baseUrl} is plain http: your API key travels unencrypted`);
-  }
+  const clearText = clearTextWarning(config.profile.baseUrl, key);
+  if (clearText) warn(out, flags, clearText);
 
   const explicitCost = flags.maxCost as number | undefined;
   let maxCostUsd = explicitCost ?? config.budget.maxCostPerRun;

@@ -41,3 +41,11 @@ export function resolveApiKey(config: ResolvedConfig, env: NodeJS.ProcessEnv = p
     `no API key for profile '${profileName}': set ${which} (or profiles.${profileName}.apiKeyCommand), or run offline with --profile simulate`,
   );
 }
+
+const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
+
+/** A warning when a key would travel in clear text: plain http to a host other than this machine. */
+export function clearTextWarning(baseUrl: string, key: string | undefined): string | undefined {
+  if (!key || !baseUrl.startsWith('http://')) return undefined;
+  return LOOPBACK.test(new URL(baseUrl).hostname) ? undefined : `${baseUrl} is plain http: your API key travels unencrypted`;
+}

@@ -7,7 +7,7 @@ import { lookupModel } from '../accounting/models.js';
 import { loadCounter } from '../accounting/tokenizer.js';
 import type { Cost, ModelInfo } from '../accounting/types.js';
 import { appendUsageRecord } from '../accounting/usage-log.js';
-import { resolveApiKey } from '../config/key.js';
+import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { GptError } from '../errors.js';
 import { createProvider } from '../providers/index.js';
@@ -44,8 +44,6 @@ export interface Output {
   stderr: NodeJS.WriteStream;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
-
 export function warn(out: Output, flags: Record<string, unknown>, message: string): void {
   const s = style(colorEnabled(out.stderr, flags));
   out.stderr.write(`${s.yellow('gpt: warning:')} ${redact(message)}\n`);
@@ -71,10 +69,8 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   const maxCost = (flags.maxCost as number | undefined) ?? config.budget.maxCostPerRun;
 
   const { key } = resolveApiKey(config);
-  const baseUrl = config.profile.baseUrl;
-  if (key && baseUrl.startsWith('http://') && !LOOPBACK.test(new URL(baseUrl).hostname)) {
-    warn(out, flags, `${baseUrl} is plain http: your API key travels unencrypted`);
-  }
+  const clearText = clearTextWarning(config.profile.baseUrl, key);
+  if (clearText) warn(out, flags, clearText);
 
   const promptChars = job.messages.reduce((n, m) => n + m.content.length, 0);
   const window = info.contextWindow;

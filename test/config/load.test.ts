@@ -162,3 +162,14 @@ describe('trust for project configs', () => {
     expect(existsSync(marker)).toBe(true);
   });
 });
+
+describe('clear-text warning', () => {
+  it('warns for a key over plain http to another host, not for https, loopback or no key', async () => {
+    const { clearTextWarning } = await import('../../src/config/key.js');
+    expect(clearTextWarning('http://gateway.example.com/v1', 'sk-x')).toBe('http://gateway.example.com/v1 is plain http: your API key travels unencrypted');
+    expect(clearTextWarning('https://gateway.example.com/v1', 'sk-x')).toBeUndefined();
+    expect(clearTextWarning('http://127.0.0.1:8080/v1', 'sk-x')).toBeUndefined();
+    expect(clearTextWarning('http://localhost:11434/v1', 'sk-x')).toBeUndefined();
+    expect(clearTextWarning('http://gateway.example.com/v1', undefined)).toBeUndefined();
+  });
+});
