@@ -2,7 +2,7 @@
  * The pure core of `gpt cost`: how long an answer is assumed to be, token tallies that stay small however many
  * requests they hold, per-line statistics, and pricing a tally on a model with projections and a budget.
  */
-import { costOf, roundUsd } from '../accounting/cost.js';
+import { addCosts, costOf, roundUsd } from '../accounting/cost.js';
 import { PRICE_TABLE } from '../accounting/price-table.js';
 import type { Cost, ModelInfo, Price } from '../accounting/types.js';
 import { outputAssumption } from '../core/dry-run.js';
@@ -101,19 +101,9 @@ export class Tally {
       estimated: true,
     });
     let cost = costOf(usage(this.smallInput, this.smallOutput), price ? { ...price, longContext: null } : null, { batch: opts.batch });
-    for (const request of this.large) cost = sumCosts(cost, costOf(usage(request.input, request.output), price, { batch: opts.batch }));
+    for (const request of this.large) cost = addCosts(cost, costOf(usage(request.input, request.output), price, { batch: opts.batch }));
     return cost;
   }
-}
-
-function sumCosts(a: Cost, b: Cost): Cost {
-  return {
-    input_usd: roundUsd(a.input_usd + b.input_usd),
-    cached_input_usd: roundUsd(a.cached_input_usd + b.cached_input_usd),
-    output_usd: roundUsd(a.output_usd + b.output_usd),
-    total_usd: roundUsd(a.total_usd + b.total_usd),
-    priced: a.priced && b.priced,
-  };
 }
 
 export interface LineSummary {
@@ -210,7 +200,7 @@ export function priceRow(
   let reasoning = tally.reasoning;
   let exact = info.exactTokenizer;
   for (const part of own) {
-    cost = sumCosts(cost, part.tally.cost(part.info.price, opts));
+    cost = addCosts(cost, part.tally.cost(part.info.price, opts));
     input += part.tally.input;
     output += part.tally.output;
     reasoning += part.tally.reasoning;
