@@ -12,8 +12,9 @@ export function colorEnabled(stream: { isTTY?: boolean }, options: TermOptions, 
   return Boolean(stream.isTTY);
 }
 
-export function isInteractive(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(stream.isTTY) && env.TERM !== 'dumb' && !env.CI;
+/** Spinners and redrawn lines only on a real terminal; a pty with no size (0 columns) would make them scroll forever. */
+export function isInteractive(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env.TERM !== 'dumb' && !env.CI;
 }
 
 /** Minimal SGR styling so the hot path never needs to import chalk. */
