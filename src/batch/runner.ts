@@ -7,7 +7,7 @@ import { addCosts } from '../accounting/cost.js';
 import type { Cost } from '../accounting/types.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions, Provider, Usage } from '../providers/types.js';
-import { Scheduler, parseRateLimitHeaders } from './scheduler.js';
+import { Scheduler, parseRateLimitHeaders, type Permit } from './scheduler.js';
 import { isLineError, systemClock, type BatchEntry, type BatchItem, type Clock, type ResultLine, type ResultSink } from './types.js';
 
 /** Expected tokens of one request; a bare number is taken as all output tokens when pricing (the cautious side). */
@@ -146,6 +146,31 @@ function isSystemic(err: GptError): boolean {
   return err.kind === 'auth' || err.kind === 'config' || quota;
 }
 
+/** Failures below HTTP (undici and OS error codes, as the provider's network errors carry them). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** A request that never got an HTTP answer (server down, DNS, refused), after its retries. */
+function isNetworkFailure(err: GptError): boolean {
+  return err.kind === 'api' && err.details.status === undefined && err.details.code !== undefined && NETWORK_CODES.has(err.details.code);
+}
+
 /** Only rate limits slow the whole batch; the status is preferred, the reason text is the fallback. */
 function isRateLimited(event: { status?: number; reason: string }): boolean {
   if (event.status !== undefined) return event.status === 429;
@@ -173,6 +198,13 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
   let reserved = 0;
   let stopReason: StopReason | undefined;
   let fatal: unknown;
+  /** Items finished in a row with a network failure and nothing else in between. */
+  let networkStreak = 0;
+  // Two full waves of in-flight requests: one wave failing together can be a blip, two is an outage.
+  const networkStreakLimit = Math.max(20, 2 * scheduler.limit);
+  let networkDown: { count: number; last: GptError } | undefined;
+  /** In-flight requests were cut: they get no line and run again on resume. */
+  let cut = false;
   const stopper = new AbortController();
   const inFlight = new Set<Promise<void>>();
   const controllers = new Set<AbortController>();
@@ -183,10 +215,25 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     if (error !== undefined) fatal = error;
     stopper.abort();
   };
+  const cutInFlight = () => {
+    cut = true;
+    for (const controller of controllers) controller.abort();
+  };
   const onDrain = () => stop('interrupted');
   const onAbort = () => {
     stop('interrupted');
-    for (const controller of controllers) controller.abort();
+    cutInFlight();
+  };
+  /** Stops the batch when the API has been unreachable for a whole streak of items; in-flight ones would only fail too. */
+  const noteOutcome = (err: GptError | undefined) => {
+    if (!err || !isNetworkFailure(err)) {
+      networkStreak = 0;
+      return;
+    }
+    if (++networkStreak < networkStreakLimit || stopReason) return;
+    networkDown = { count: networkStreak, last: err };
+    stop('fatal', err);
+    cutInFlight();
   };
   opts.signal?.addEventListener('abort', onDrain);
   opts.abortSignal?.addEventListener('abort', onAbort);
@@ -254,7 +301,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     return c.total_usd;
   };
 
-  const runOne = async (item: BatchItem, messages: ChatMessage[], model: string, options: GenerationOptions, estimate: { input: number; output: number }, estimatedUsd: number, release: (o: { actualTokens?: number; ok?: boolean }) => void) => {
+  const runOne = async (item: BatchItem, messages: ChatMessage[], model: string, options: GenerationOptions, estimate: { input: number; output: number }, estimatedUsd: number, permit: Permit) => {
     const controller = new AbortController();
     controllers.add(controller);
     let attempts = 1;
@@ -281,7 +328,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
             providerCostUsd = undefined;
           }
           if (isRateLimited(event)) {
-            scheduler.onRateLimited(event.delayMs);
+            permit.rateLimited(event.delayMs);
             report();
           }
         }
@@ -292,14 +339,17 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       addSpend(c, used);
       outcome = { actualTokens: used.total_tokens, ok: true };
       line = { id: item.id, status: 'ok', text, usage: used, cost: c, error: null, attempts };
+      noteOutcome(undefined);
     } catch (err) {
-      if (opts.abortSignal?.aborted) aborted++;
+      if (cut) aborted++;
       else if (err instanceof GptError) {
-        if (err.kind === 'rate_limit') scheduler.onRateLimited();
+        if (err.kind === 'rate_limit') permit.rateLimited();
         line = errorResult(item.id, { status: err.details.status ?? null, type: err.details.type ?? err.details.code ?? err.kind, message: err.message }, attempts);
         if (isSystemic(err)) stop('fatal', err);
+        else noteOutcome(err);
       } else {
         line = errorResult(item.id, { status: null, type: 'internal', message: (err as Error)?.message ?? String(err) }, attempts);
+        noteOutcome(undefined);
       }
     } finally {
       controllers.delete(controller);
@@ -309,7 +359,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     // The slot is freed only once the result is written, so a stop decided by this result (fail-fast)
     // comes before the next start, and a slow output applies back-pressure.
     if (line) await record(line);
-    release(outcome);
+    permit.release(outcome);
   };
 
   const iterator = opts.items[Symbol.asyncIterator]();
@@ -359,7 +409,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         break;
       }
       reserved += estimatedUsd;
-      const task = runOne(entry, messages, model, options, estimate, estimatedUsd, (o) => permit.release(o)).catch((err: unknown) => stop('fatal', err));
+      const task = runOne(entry, messages, model, options, estimate, estimatedUsd, permit).catch((err: unknown) => stop('fatal', err));
       const tracked = task.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
       report();
@@ -393,7 +443,7 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     unpriced,
   };
   if (opts.total !== undefined) summary.notRun = Math.max(0, opts.total - ok - failed - skipped);
-  const exitError = exitErrorFor(summary, fatal, opts.maxCostUsd);
+  const exitError = networkDown ? networkStopError(summary, networkDown) : exitErrorFor(summary, fatal, opts.maxCostUsd);
   if (exitError) summary.exitError = exitError;
   return summary;
 }
@@ -424,6 +474,17 @@ function localUsage(estimate: { input: number; output: number }, text: string, m
   // About four characters a token when no tokenizer was supplied: rough, and marked estimated.
   const output = countTokens ? countTokens(text, model) : Math.ceil(text.length / 4);
   return { ...ZERO_USAGE, input_tokens: estimate.input, output_tokens: output, total_tokens: estimate.input + output, estimated: true };
+}
+
+/** The API could not be reached for a whole streak of items: one line saying so, exit 7 (API or network failure). */
+function networkStopError(summary: BatchSummary, down: { count: number; last: GptError }): GptError {
+  const left = summary.notRun !== undefined ? `${summary.notRun} not run` : 'the rest not run';
+  return new GptError(
+    'api',
+    `batch stopped: the last ${down.count} requests all failed with network errors (${down.last.message}); ${left}, rerun with --resume once the API is reachable`,
+    { code: down.last.details.code },
+    { cause: down.last },
+  );
 }
 
 /** The one error the command exits with (SPEC exit codes), or undefined when every item is ok. */

@@ -13,14 +13,16 @@ export interface SchedulerOptions {
   tpm?: number;
   /** Pause after a 429 that names no delay. */
   defaultBackoffMs?: number;
-  /** Quiet time after the last 429 before concurrency starts growing back. */
-  recoveryDelayMs?: number;
+  /** Shortest time between two concurrency cuts, so a burst of 429s from one moment counts once. */
+  cutIntervalMs?: number;
 }
 
 /** A started request's hold on the scheduler; release it exactly once when the request ends. */
 export interface Permit {
   /** `actualTokens`: the request's real total tokens, to correct the TPM estimate. */
   release(outcome?: { actualTokens?: number; ok?: boolean }): void;
+  /** The API answered this request 429 (it may retry under the same permit); `retryAfterMs` as the server asked. */
+  rateLimited(retryAfterMs?: number): void;
 }
 
 /** What `x-ratelimit-*` headers say about the remaining budget and when it refills. */
@@ -79,19 +81,26 @@ class Bucket {
   }
 }
 
+/**
+ * AIMD concurrency: a 429 halves it (once per window), each round trip of successes adds one slot
+ * back, and a 429 also pauses every start for its Retry-After.
+ */
 export class Scheduler {
   readonly limit: number;
   private readonly clock: Clock;
   private readonly requests?: Bucket;
   private readonly tokens?: Bucket;
   private readonly defaultBackoffMs: number;
-  private readonly recoveryDelayMs: number;
+  private readonly cutIntervalMs: number;
   private active = 0;
   private allowed: number;
   private growth = 0;
+  /** Requests started so far; a permit's sequence number is the count before it. */
+  private started = 0;
+  /** Requests started before the last cut: their 429s belong to the wave that cut already answered. */
+  private startedBeforeCut = 0;
+  private lastCut = Number.NEGATIVE_INFINITY;
   private pausedUntil = 0;
-  private last429 = Number.NEGATIVE_INFINITY;
-  private lastHalving = Number.NEGATIVE_INFINITY;
   private rateLimitedCount = 0;
   private wakeSlot: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -101,7 +110,7 @@ export class Scheduler {
     this.limit = Math.max(1, Math.floor(options.concurrency ?? 8));
     this.allowed = this.limit;
     this.defaultBackoffMs = options.defaultBackoffMs ?? 1_000;
-    this.recoveryDelayMs = options.recoveryDelayMs ?? 5_000;
+    this.cutIntervalMs = options.cutIntervalMs ?? 1_000;
     const now = this.clock.now();
     // One second's worth of burst: OpenAI enforces limits over short windows, not per whole minute.
     if (options.rpm) this.requests = new Bucket(options.rpm, Math.max(1, options.rpm / 60), now);
@@ -112,7 +121,7 @@ export class Scheduler {
     return this.active;
   }
 
-  /** Concurrency in force now: the limit, lowered after 429s and grown back while things go well. */
+  /** Concurrency in force now: the limit, lowered after 429s and grown back by successes. */
   get effectiveConcurrency(): number {
     return this.allowed;
   }
@@ -159,7 +168,7 @@ export class Scheduler {
       this.requests?.take(1, now);
       this.tokens?.take(estimate, now);
       this.active++;
-      return this.permit(estimate);
+      return this.permit(estimate, this.started++);
     }
   }
 
@@ -175,8 +184,9 @@ export class Scheduler {
     });
   }
 
-  private permit(estimate: number): Permit {
+  private permit(estimate: number, seq: number): Permit {
     let released = false;
+    let limited = false;
     return {
       release: (outcome = {}) => {
         if (released) return;
@@ -184,38 +194,43 @@ export class Scheduler {
         this.active--;
         const now = this.clock.now();
         if (outcome.actualTokens !== undefined) this.tokens?.adjust(estimate - outcome.actualTokens, now);
-        if (outcome.ok !== false) this.grow(now);
+        // A request that needed a 429 retry to get through is no sign the current rate is fine.
+        if (outcome.ok !== false && !limited) this.grow();
         this.wakeSlot?.();
+      },
+      rateLimited: (retryAfterMs) => {
+        limited = true;
+        this.backOff(retryAfterMs, seq);
       },
     };
   }
 
-  /** Additive increase: one more slot per round of successes, once the API has been quiet a while. */
-  private grow(now: number): void {
-    if (this.allowed >= this.limit || now - this.last429 < this.recoveryDelayMs) return;
+  /** Additive increase: one more slot per `allowed` successes, about one per round trip. */
+  private grow(): void {
+    if (this.allowed >= this.limit) return;
     this.growth += 1 / this.allowed;
     if (this.growth >= 1) {
-      this.growth = 0;
+      this.growth -= 1;
       this.allowed++;
       this.wakeSlot?.();
     }
   }
 
   /**
-   * The API answered 429: pause all dispatching until the Retry-After passes and halve the
-   * concurrency (at most once per back-off, so a burst of 429s from one wave counts once).
+   * Pauses every start until the Retry-After passes (long ones are honoured), and halves the
+   * concurrency unless a cut happened within the window or the request started before the last cut.
    */
-  onRateLimited(retryAfterMs?: number): void {
+  private backOff(retryAfterMs: number | undefined, seq: number): void {
     const now = this.clock.now();
     const delay = retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0 ? retryAfterMs : this.defaultBackoffMs;
     this.rateLimitedCount++;
-    this.last429 = now;
     this.pausedUntil = Math.max(this.pausedUntil, now + delay);
-    if (now - this.lastHalving >= Math.max(delay, this.defaultBackoffMs)) {
-      this.lastHalving = now;
-      this.allowed = Math.max(1, Math.floor(this.allowed / 2));
-      this.growth = 0;
-    }
+    if (seq < this.startedBeforeCut) return;
+    if (now - this.lastCut < this.cutIntervalMs) return;
+    this.lastCut = now;
+    this.startedBeforeCut = this.started;
+    this.allowed = Math.max(1, Math.floor(this.allowed / 2));
+    this.growth = 0;
   }
 
   /** Takes the server's word on what is left: an empty bucket pauses dispatch until its reset. */

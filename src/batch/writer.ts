@@ -1,8 +1,8 @@
 /**
- * Result sinks: each result is one whole JSON line written with a single append, so a crash
- * (even kill -9) leaves at most a torn last line, which resume repairs.
+ * Result sinks: each result is one whole JSON line, and lines go out only in whole-line appends, so
+ * a crash (even kill -9) leaves at most a torn last line, which resume repairs.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { ResultLine, ResultSink } from './types.js';
 
@@ -12,14 +12,33 @@ export function serializeResult(line: ResultLine): string {
   return `${JSON.stringify({ id, status, text, usage, cost, error, attempts })}\n`;
 }
 
-/** Appends results to a file opened with O_APPEND (created 0600: answers may be private). */
-export class AppendWriter implements ResultSink {
-  private chain: Promise<void> = Promise.resolve();
-  private failure: unknown;
-  private closed = false;
+/** The part of a FileHandle the writer uses (a wrapper in tests counts the writes). */
+export interface AppendFile {
+  write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+}
 
-  private constructor(
-    private readonly handle: FileHandle,
+interface Pending {
+  bytes: Buffer;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Appends results to a file opened with O_APPEND (created 0600: answers may be private). Lines that
+ * finish while a write is in flight go out together in the next single write, in completion order;
+ * each line's promise resolves only once its bytes are in the file.
+ */
+export class AppendWriter implements ResultSink {
+  private pending: Pending[] = [];
+  private writing = false;
+  /** The current (or last) run of `drain`, for close to wait on. */
+  private drained: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly handle: AppendFile,
     readonly path: string,
   ) {}
 
@@ -28,34 +47,46 @@ export class AppendWriter implements ResultSink {
   }
 
   write(line: ResultLine): Promise<void> {
+    if (this.closing) return Promise.reject(new Error(`batch output ${this.path} is already closed`));
+    // After a failed write the file may end in a torn line; appending more would glue a good line onto it.
+    if (this.failure) return Promise.reject(this.failure);
     const bytes = Buffer.from(serializeResult(line), 'utf8');
-    // Serialised so lines land in completion order and a failed write blocks all later ones.
-    const next = this.chain.then(() => this.append(bytes));
-    this.chain = next.catch(() => undefined);
-    return next;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ bytes, resolve, reject });
+      if (!this.writing) this.drained = this.drain();
+    });
+  }
+
+  /** Writes whatever has queued up, one append per round, until nothing is left. */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      try {
+        if (this.failure) throw this.failure;
+        await this.append(group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((p) => p.bytes)));
+      } catch (err) {
+        this.failure ??= err;
+        for (const p of group) p.reject(err);
+        continue;
+      }
+      for (const p of group) p.resolve();
+    }
+    this.writing = false;
   }
 
   private async append(bytes: Buffer): Promise<void> {
-    if (this.closed) throw new Error(`batch output ${this.path} is already closed`);
-    // After a failed write the file may end in a torn line; appending more would glue a good line onto it.
-    if (this.failure) throw this.failure;
-    try {
-      let offset = 0;
-      while (offset < bytes.length) {
-        const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
-      }
-    } catch (err) {
-      this.failure = err;
-      throw err;
+    let offset = 0;
+    while (offset < bytes.length) {
+      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+      offset += bytesWritten;
     }
   }
 
-  async close(): Promise<void> {
-    await this.chain;
-    if (this.closed) return;
-    this.closed = true;
-    await this.handle.close();
+  close(): Promise<void> {
+    this.closing ??= this.drained.then(() => this.handle.close());
+    return this.closing;
   }
 }
 

@@ -1,10 +1,11 @@
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compactOutput, openCheckpoint, readCheckpoint } from '../../src/batch/checkpoint.js';
 import type { ResultLine } from '../../src/batch/types.js';
-import { AppendWriter, serializeResult } from '../../src/batch/writer.js';
+import { AppendWriter, serializeResult, type AppendFile } from '../../src/batch/writer.js';
 import { GptError } from '../../src/errors.js';
 import { usageOf } from './fakes.js';
 
@@ -46,6 +47,105 @@ describe('AppendWriter', () => {
     expect(lines).toHaveLength(200);
     expect(new Set(lines.map((l) => l.id)).size).toBe(200);
     expect(Object.keys(lines[0]!)).toEqual(['id', 'status', 'text', 'usage', 'cost', 'error', 'attempts']);
+  });
+
+  /** The real file, with every write call recorded; `hold` makes writes wait until `step` or `release`. */
+  async function watchedFile(path: string, options: { maxBytesPerWrite?: number; failOnWrite?: number } = {}) {
+    const handle = await open(path, 'a', 0o600);
+    const writes: string[] = [];
+    const gates: (() => void)[] = [];
+    let hold = false;
+    const file: AppendFile = {
+      async write(buffer, offset, length) {
+        if (hold) await new Promise<void>((resolve) => gates.push(resolve));
+        if (writes.length + 1 === options.failOnWrite) {
+          writes.push('');
+          throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        }
+        const n = Math.min(length, options.maxBytesPerWrite ?? length);
+        const result = await handle.write(buffer, offset, n);
+        writes.push(buffer.subarray(offset, offset + result.bytesWritten).toString('utf8'));
+        return result;
+      },
+      close: () => handle.close(),
+    };
+    return {
+      writer: new AppendWriter(file, path),
+      writes,
+      hold: () => (hold = true),
+      /** Lets the waiting writes go and keeps holding later ones. */
+      step: () => {
+        for (const go of gates.splice(0)) go();
+      },
+      release: () => {
+        hold = false;
+        for (const go of gates.splice(0)) go();
+      },
+    };
+  }
+
+  it('coalesces lines that finish while a write is in flight into one write of whole lines, in completion order', async () => {
+    const path = tempFile();
+    const { writer, writes } = await watchedFile(path);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => writer.write(ok(`id${i}`, 'x'.repeat(i * 50)))));
+    await writer.close();
+    expect(linesOf(path).map((l) => l.id)).toEqual(Array.from({ length: 200 }, (_, i) => `id${i}`));
+    // The first line goes out at once; the 199 that came while it was in flight share the next write.
+    expect(writes).toHaveLength(2);
+    expect(writes.every((w) => w.endsWith('\n'))).toBe(true);
+  });
+
+  it('a line is reported written only once its bytes are in the file', async () => {
+    const path = tempFile();
+    const { writer, writes, hold, step, release } = await watchedFile(path);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    hold();
+    const done: string[] = [];
+    const pending = ['a', 'b', 'c', 'd'].map((id) => writer.write(ok(id)).then(() => done.push(id)));
+    await tick();
+    expect(done).toEqual([]);
+    expect(readFileSync(path, 'utf8')).toBe('');
+    step();
+    await pending[0];
+    await tick();
+    expect(done).toEqual(['a']);
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a']);
+    // b, c and d queued behind a's write: one write, then all three resolve together.
+    release();
+    await Promise.all(pending);
+    expect(done).toEqual(['a', 'b', 'c', 'd']);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toBe(serializeResult(ok('b')) + serializeResult(ok('c')) + serializeResult(ok('d')));
+    await writer.close();
+  });
+
+  it('finishes a short write before anything else, so lines never interleave', async () => {
+    const path = tempFile();
+    const { writer, writes } = await watchedFile(path, { maxBytesPerWrite: 7 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => writer.write(ok(`id${i}`))));
+    await writer.close();
+    expect(linesOf(path).map((l) => l.id)).toEqual(Array.from({ length: 30 }, (_, i) => `id${i}`));
+    expect(writes.length).toBeGreaterThan(30);
+  });
+
+  it('a failed write fails its lines and every later one, and writes nothing more', async () => {
+    const path = tempFile();
+    const { writer, writes, hold, release } = await watchedFile(path, { failOnWrite: 3 });
+    await writer.write(ok('a'));
+    hold();
+    // b goes out alone; c and d wait for it and then share the third write, which fails.
+    const second = writer.write(ok('b'));
+    const third = writer.write(ok('c'));
+    const fourth = writer.write(ok('d'));
+    release();
+    await expect(second).resolves.toBeUndefined();
+    await expect(third).rejects.toThrow(/ENOSPC/);
+    await expect(fourth).rejects.toThrow(/ENOSPC/);
+    await expect(writer.write(ok('e'))).rejects.toThrow(/ENOSPC/);
+    expect(writes).toHaveLength(3);
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b']);
+    await writer.close();
+    await expect(writer.write(ok('f'))).rejects.toThrow(/closed|ENOSPC/);
   });
 
   it('serialises a line as one JSON object and a newline', () => {

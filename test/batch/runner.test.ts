@@ -183,6 +183,61 @@ describe('runBatch', () => {
     expect(summary.exitError?.kind).toBe('auth');
   });
 
+  describe('the API unreachable', () => {
+    const refused = () => new GptError('api', 'cannot connect to api.example:443: connection refused after 3 attempts', { code: 'ECONNREFUSED' });
+    // As the HTTP client reports it: two network retries (no status), then the final error.
+    const down = (error = refused()): Reply => ({ error, latencyMs: 5, retries: [{ delayMs: 500, reason: error.message }, { delayMs: 1_000, reason: error.message }] });
+
+    it('stops after 20 items in a row fail to connect (exit 7, one line saying why); in-flight ones are cut, the rest not started', async () => {
+      const { provider, sink, base } = setup(() => down());
+      const summary = await runBatch(base(items(1_000), { concurrency: 4, total: 1_000 }));
+      expect(summary).toMatchObject({ stopReason: 'fatal', failed: 20, ok: 0, aborted: 3, notRun: 980 });
+      expect(sink.lines).toHaveLength(20);
+      expect(sink.lines.every((l) => l.status === 'error' && l.error?.type === 'ECONNREFUSED')).toBe(true);
+      // The 20 that failed and the 3 in flight when the stop came; nothing started after it.
+      expect(provider.requests).toHaveLength(23);
+      expect(provider.aborted).toBe(3);
+      expect(summary.exitError?.kind).toBe('api');
+      expect(summary.exitError?.exitCode).toBe(7);
+      expect(summary.exitError?.message).toBe(
+        'batch stopped: the last 20 requests all failed with network errors (cannot connect to api.example:443: connection refused after 3 attempts); 980 not run, rerun with --resume once the API is reachable',
+      );
+      expect(summary.exitError?.message).not.toContain('\n');
+    });
+
+    it('waits for two full waves at high concurrency, and counts any network code (DNS, connect timeout)', async () => {
+      const codes = ['ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED'];
+      const { provider, sink, base } = setup((_r, call) => down(new GptError('api', `network failure ${codes[call % 4]}`, { code: codes[call % 4] })));
+      const summary = await runBatch(base(items(1_000), { concurrency: 50 }));
+      expect(summary.stopReason).toBe('fatal');
+      expect(sink.lines).toHaveLength(100);
+      // The rest of the second wave was cut in flight: no line, and it runs again on resume.
+      expect(provider.requests.length).toBe(100 + summary.aborted);
+      expect(summary.aborted).toBeGreaterThan(0);
+      expect(summary.exitError?.message).toMatch(/^batch stopped: the last 100 requests all failed with network errors \(network failure /);
+      expect(summary.exitError?.exitCode).toBe(7);
+    });
+
+    it('a success or an HTTP error in between resets the count: a short outage only fails its own items (exit 8)', async () => {
+      // Calls 10–28 (19 in a row) cannot connect, then one 500, then 19 more; everything else answers.
+      const { sink, base } = setup((_r, call) => {
+        if (call === 29) return { error: new GptError('api', 'API error 500: boom', { status: 500, type: 'server_error' }), latencyMs: 5 };
+        if (call >= 10 && call < 49) return down();
+        return {};
+      });
+      const summary = await runBatch(base(items(200), { concurrency: 1 }));
+      expect(summary).toMatchObject({ stopReason: 'completed', ok: 161, failed: 39 });
+      expect(sink.lines).toHaveLength(200);
+      expect(summary.exitError?.kind).toBe('batch_failed');
+    });
+
+    it('errors with a code that is not a network code do not count (a mid-stream API error)', async () => {
+      const { base } = setup(() => ({ error: new GptError('api', 'the stream ended before the answer was complete', { code: 'incomplete_stream' }), latencyMs: 5 }));
+      const summary = await runBatch(base(items(60), { concurrency: 2 }));
+      expect(summary).toMatchObject({ stopReason: 'completed', failed: 60 });
+    });
+  });
+
   it('first interrupt drains: no new starts, in-flight results are written, exit 130', async () => {
     const { provider, sink, base } = setup();
     const ctrl = createInterrupt();

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/batch/runner.js';
 import { Scheduler, parseGoDuration, parseRateLimitHeaders, type Permit } from '../../src/batch/scheduler.js';
-import type { BatchItem } from '../../src/batch/types.js';
-import { FakeClock, FakeProvider, MemorySink, fromArray, priceOf, usageOf } from './fakes.js';
+import type { BatchItem, Clock } from '../../src/batch/types.js';
+import type { Provider } from '../../src/providers/types.js';
+import { FakeClock, FakeProvider, MemorySink, fromArray, priceOf, usageOf, type Reply } from './fakes.js';
 
 const items = (n: number): BatchItem[] => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, line: i + 1, prompt: `p${i}`, options: {} }));
 
@@ -16,6 +17,42 @@ function maxInWindow(times: number[], width: number, weights: number[] = times.m
     void i;
   }
   return best;
+}
+
+/** A small deterministic PRNG, so the random 429s are the same on every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Wraps a provider to measure requests in flight over virtual time (retry waits included: they hold a slot). */
+function metered(clock: Clock, inner: Provider) {
+  let area = 0;
+  let last = clock.now();
+  let active = 0;
+  const touch = () => {
+    const now = clock.now();
+    area += active * (now - last);
+    last = now;
+  };
+  const provider: Provider = {
+    async *stream(request) {
+      touch();
+      active++;
+      try {
+        yield* inner.stream(request);
+      } finally {
+        touch();
+        active--;
+      }
+    },
+  };
+  return { provider, meanInFlight: () => (touch(), area / clock.now()) };
 }
 
 describe('concurrency', () => {
@@ -75,15 +112,16 @@ describe('rate limits in virtual time', () => {
 });
 
 describe('429 back-off', () => {
-  it('halves concurrency once per burst, pauses until Retry-After, then recovers gradually', async () => {
+  it('a burst of 429s from one wave halves concurrency once and pauses every start for exactly the Retry-After', async () => {
     const clock = new FakeClock();
-    const s = new Scheduler({ clock, concurrency: 8, recoveryDelayMs: 5_000 });
+    const s = new Scheduler({ clock, concurrency: 8 });
     const permits: Permit[] = [];
     for (let i = 0; i < 8; i++) permits.push((await s.acquire(0))!);
-    // The whole wave is refused at once: it counts as one signal for the halving.
-    for (let i = 0; i < 8; i++) s.onRateLimited(2_000);
+    // The whole wave is refused at once: it counts as one signal for the cut.
+    for (const p of permits) p.rateLimited(2_000);
     expect(s.effectiveConcurrency).toBe(4);
     expect(s.pausedUntilMs).toBe(2_000);
+    expect(s.rateLimitEvents).toBe(8);
     for (const p of permits.splice(0)) p.release({ ok: false });
 
     const next = await s.acquire(0);
@@ -97,32 +135,160 @@ describe('429 back-off', () => {
     });
     await clock.sleep(100);
     expect(fifthStarted).toBe(false);
-
-    // Successes inside the quiet period do not grow it back.
     next!.release({ ok: true });
     permits.push((await fifth)!);
-    expect(s.effectiveConcurrency).toBe(4);
+    expect(s.inFlight).toBe(4);
+  });
 
-    // After the quiet period, each round of successes adds one slot, up to the limit.
-    await clock.sleep(6_000);
-    for (let round = 0; round < 20; round++) {
-      for (const p of permits.splice(0)) p.release({ ok: true });
-      const want = s.effectiveConcurrency;
-      for (let i = 0; i < want; i++) permits.push((await s.acquire(0))!);
-    }
+  it('429s of requests started before the last cut do not cut again; a later request’s 429 does, once a window has passed', async () => {
+    const clock = new FakeClock();
+    const s = new Scheduler({ clock, concurrency: 16, cutIntervalMs: 1_000 });
+    const old = [];
+    for (let i = 0; i < 16; i++) old.push((await s.acquire(0))!);
+    old[0]!.rateLimited(10);
     expect(s.effectiveConcurrency).toBe(8);
-    expect(s.inFlight).toBe(8);
+    // Seconds later the same wave is still answering 429 (retries under the same permits): already answered.
+    await clock.sleep(3_000);
+    for (const p of old) p.rateLimited(10);
+    expect(s.effectiveConcurrency).toBe(8);
+    // Their eventual successes do not count towards recovery: each needed a 429 retry to get through.
+    for (const p of old.splice(8)) p.release({ ok: true });
+    expect(s.effectiveConcurrency).toBe(8);
+    for (const p of old.splice(0)) p.release({ ok: false });
+
+    const fresh = (await s.acquire(0))!;
+    fresh.rateLimited(10);
+    expect(s.effectiveConcurrency).toBe(4);
+    // A second new-generation 429 within the window is part of the same moment.
+    const another = (await s.acquire(0))!;
+    another.rateLimited(10);
+    expect(s.effectiveConcurrency).toBe(4);
+    await clock.sleep(1_000);
+    const later = (await s.acquire(0))!;
+    later.rateLimited(10);
+    expect(s.effectiveConcurrency).toBe(2);
+  });
+
+  it('never cuts below 1, and recovers from 1 to the limit within limit×(limit−1)/2 successes, one slot per round of successes', async () => {
+    const clock = new FakeClock();
+    const limit = 16;
+    const s = new Scheduler({ clock, concurrency: limit });
+    for (let i = 0; i < 8; i++) {
+      const p = (await s.acquire(0))!;
+      p.rateLimited(0);
+      p.release({ ok: false });
+      await clock.sleep(1_000);
+    }
+    expect(s.effectiveConcurrency).toBe(1);
+
+    // Closed loop: keep as many requests in flight as allowed, finish the oldest, repeat. No quiet period needed.
+    const held: Permit[] = [];
+    const steps: number[] = [];
+    let completions = 0;
+    while (s.effectiveConcurrency < limit && completions < 1_000) {
+      while (held.length < s.effectiveConcurrency) held.push((await s.acquire(0))!);
+      held.shift()!.release({ ok: true });
+      completions++;
+      if (s.effectiveConcurrency !== (steps.at(-1) ?? 1)) steps.push(s.effectiveConcurrency);
+    }
+    expect(completions).toBe((limit * (limit - 1)) / 2);
+    expect(steps).toEqual(Array.from({ length: limit - 1 }, (_, i) => i + 2));
+    expect(clock.now()).toBe(8_000);
+    // And it stays at the limit.
+    for (let i = 0; i < 100; i++) {
+      while (held.length < s.effectiveConcurrency) held.push((await s.acquire(0))!);
+      held.shift()!.release({ ok: true });
+    }
+    expect(s.effectiveConcurrency).toBe(limit);
+  });
+
+  it('a later, longer Retry-After extends the pause; a shorter one does not cut it short', async () => {
+    const clock = new FakeClock();
+    const s = new Scheduler({ clock, concurrency: 4 });
+    const p = (await s.acquire(0))!;
+    p.rateLimited(5_000);
+    p.rateLimited(1_000);
+    expect(s.pausedUntilMs).toBe(5_000);
+    const waiting = s.acquire(0);
+    await clock.sleep(2_000);
+    p.rateLimited(7_000);
+    await waiting;
+    expect(clock.now()).toBe(9_000);
+  });
+
+  it('a steady 3.6% rate of random 429s (among other faults) keeps mean concurrency at half the limit or more', async () => {
+    const clock = new FakeClock();
+    const random = mulberry32(7);
+    // Like the soak: 429s with a short Retry-After, 500s and resets retried after a back-off that holds the slot.
+    const reply = (): Reply => {
+      const latencyMs = 50 + Math.floor(random() * 200);
+      const roll = random();
+      if (roll < 0.036) return { latencyMs, retries: [{ delayMs: 20, reason: 'Too Many Requests', status: 429 }] };
+      if (roll < 0.072) return { latencyMs, retries: [{ delayMs: 500, reason: 'server error', status: 500 }] };
+      if (roll < 0.108) return { latencyMs, retries: [{ delayMs: 500, reason: 'ECONNRESET', restart: true }] };
+      return { latencyMs };
+    };
+    const fake = new FakeProvider(clock, reply);
+    const { provider, meanInFlight } = metered(clock, fake);
+    const concurrency: number[] = [];
+    const summary = await runBatch({
+      items: fromArray(items(5_000)),
+      provider,
+      model: 'm',
+      options: {},
+      concurrency: 16,
+      estimateTokens: () => 1,
+      priceOf,
+      writer: new MemorySink(),
+      clock,
+      onProgress: (p) => concurrency.push(p.concurrency),
+    });
+    expect(summary.ok).toBe(5_000);
+    expect(summary.rateLimited).toBeGreaterThan(150);
+    expect(fake.maxActive).toBe(16);
+    // About 10 of 16 in flight on average; growing back only after 5 quiet seconds gave 1.7.
+    expect(meanInFlight()).toBeGreaterThanOrEqual(8);
+    expect(concurrency.reduce((a, b) => a + b, 0) / concurrency.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('once the 429s stop, concurrency is back at the limit within a bounded number of completions', async () => {
+    const clock = new FakeClock();
+    // Every request in the first six seconds is refused once; none after.
+    const provider = new FakeProvider(clock, () => (clock.now() < 6_000 ? { retries: [{ delayMs: 50, reason: 'Too Many Requests', status: 429 }] } : {}), 100);
+    const seen: { done: number; concurrency: number }[] = [];
+    await runBatch({
+      items: fromArray(items(1_000)),
+      provider,
+      model: 'm',
+      options: {},
+      concurrency: 16,
+      estimateTokens: () => 1,
+      priceOf,
+      writer: new MemorySink(),
+      clock,
+      onProgress: (p) => seen.push({ done: p.done, concurrency: p.concurrency }),
+    });
+    const lowest = Math.min(...seen.map((p) => p.concurrency));
+    expect(lowest).toBe(1);
+    const lastLow = seen.findLastIndex((p) => p.concurrency === lowest);
+    const backAtLimit = seen.findIndex((p, i) => i > lastLow && p.concurrency === 16);
+    expect(backAtLimit).toBeGreaterThan(lastLow);
+    // From 1 to 16 takes 1 + 2 + … + 15 = 120 successes (plus the in-flight wave that was cut).
+    expect(seen[backAtLimit]!.done - seen[lastLow]!.done).toBeLessThanOrEqual(120 + 16);
+    expect(seen.at(-1)!.concurrency).toBe(16);
   });
 
   it('a long Retry-After is honoured, not capped', async () => {
     const clock = new FakeClock();
     const s = new Scheduler({ clock, concurrency: 2 });
-    s.onRateLimited(90_000);
+    const p = (await s.acquire(0))!;
+    p.rateLimited(90_000);
+    p.release({ ok: false });
     await s.acquire(0);
     expect(clock.now()).toBe(90_000);
   });
 
-  it('the runner pauses the whole batch when a request reports a 429 retry', async () => {
+  it('the runner pauses the whole batch for exactly the Retry-After when a request reports a 429 retry, then recovers', async () => {
     const clock = new FakeClock();
     const provider = new FakeProvider(clock, (_r, call) => (call === 5 ? { retries: [{ delayMs: 3_000, reason: '429 Too Many Requests' }] } : {}), 100);
     const progress: number[] = [];
@@ -142,8 +308,9 @@ describe('429 back-off', () => {
     expect(summary.rateLimited).toBe(1);
     const t429 = provider.starts[5]!;
     expect(provider.starts.filter((t) => t > t429 && t < t429 + 3_000)).toEqual([]);
+    expect(provider.starts.find((t) => t > t429)).toBe(t429 + 3_000);
     expect(Math.min(...progress)).toBe(2);
-    // Five quiet seconds later it grows back to the full limit.
+    // Successes grow it back to the full limit.
     expect(progress.at(-1)).toBe(4);
   });
 
