@@ -27,7 +27,7 @@ import { responsesAnswerText, responsesBody, unsupportedByResponses, usageFromRe
 import type { ApiShape, ChatMessage, GenerationOptions, ProviderRequest, Usage } from '../providers/types.js';
 import { scanLines } from './checkpoint.js';
 import { LineSplitter } from './lines.js';
-import { defaultMessages, withSystem, type BatchSummary, type Progress, type StopReason } from './runner.js';
+import { defaultMessages, nextUnlessStopped, withSystem, type BatchSummary, type Progress, type StopReason } from './runner.js';
 import { isLineError, systemClock, type BatchEntry, type BatchItem, type Clock, type ResultError, type ResultLine, type ResultSink } from './types.js';
 
 /** The API's limits per input file (openai-api.md §4); bytes in decimal MB, the cautious reading. */
@@ -149,25 +149,6 @@ class ChunkFile {
   }
 }
 
-/** The next entry, or undefined once `signal` aborts: a stop must not wait on an input that stays open. */
-function nextOrStop<T>(iterator: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T> | undefined> {
-  if (!signal) return iterator.next();
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onStop = () => resolve(undefined);
-    signal.addEventListener('abort', onStop, { once: true });
-    iterator.next().then(
-      (result) => {
-        signal.removeEventListener('abort', onStop);
-        resolve(result);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onStop);
-        reject(err);
-      },
-    );
-  });
-}
 
 // ───────────────────────────── state file ─────────────────────────────
 
@@ -353,7 +334,7 @@ export async function runOpenAIBatch(opts: OpenAIBatchOptions): Promise<BatchSum
     try {
       for (;;) {
         pendingNext = true;
-        const next = await nextOrStop(iterator, opts.signal);
+        const next = await nextUnlessStopped(iterator, opts.signal);
         pendingNext = false;
         if (next === undefined) {
           interrupted = true;

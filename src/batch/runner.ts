@@ -7,6 +7,7 @@ import { addCosts } from '../accounting/cost.js';
 import type { Cost } from '../accounting/types.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions, Provider, Usage } from '../providers/types.js';
+import { isNetworkFailure } from '../providers/retry.js';
 import { Scheduler, parseRateLimitHeaders, type Permit } from './scheduler.js';
 import { isLineError, systemClock, type BatchEntry, type BatchItem, type Clock, type ResultLine, type ResultSink } from './types.js';
 
@@ -146,35 +147,10 @@ function isSystemic(err: GptError): boolean {
   return err.kind === 'auth' || err.kind === 'config' || quota;
 }
 
-/** Failures below HTTP (undici and OS error codes, as the provider's network errors carry them). */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ETIMEDOUT',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
-
-/** A request that never got an HTTP answer (server down, DNS, refused), after its retries. */
-function isNetworkFailure(err: GptError): boolean {
-  return err.kind === 'api' && err.details.status === undefined && err.details.code !== undefined && NETWORK_CODES.has(err.details.code);
-}
-
 /** Only rate limits slow the whole batch; the status is preferred, the reason text is the fallback. */
 function isRateLimited(event: { status?: number; reason: string }): boolean {
   if (event.status !== undefined) return event.status === 429;
-  return /\b429\b/.test(event.reason);
+  return /^429\b/.test(event.reason); // the provider's reasons start with the status
 }
 
 function errorResult(id: string, error: ResultLine['error'], attempts: number): ResultLine {
@@ -452,7 +428,8 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
  * The iterator's next entry, or undefined as soon as `signal` aborts: a stop must not wait on a slow
  * input (a pipe that stays open). The listener is removed each time, so a long run does not pile them up.
  */
-function nextUnlessStopped<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | undefined> {
+export function nextUnlessStopped<T>(iterator: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T> | undefined> {
+  if (!signal) return iterator.next();
   if (signal.aborted) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const onStop = () => resolve(undefined);

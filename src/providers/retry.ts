@@ -130,6 +130,14 @@ const RETRYABLE_NETWORK_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/** Failures below HTTP, retryable or not: the request never got an answer (refused, DNS, reset, silence). */
+const NETWORK_FAILURE_CODES = new Set([...RETRYABLE_NETWORK_CODES, 'ECONNABORTED', 'ENOTFOUND', 'EAI_FAIL', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+
+/** A GptError from `networkError`: no HTTP status, a network code. */
+export function isNetworkFailure(error: GptError): boolean {
+  return error.kind === 'api' && error.details.status === undefined && error.details.code !== undefined && NETWORK_FAILURE_CODES.has(error.details.code);
+}
+
 export function networkErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 4 && current; depth++) {
