@@ -123,7 +123,8 @@ export function buildProgram(): Command {
       .addOption(new Option('--mode <mode>', 'live requests or the provider Batch API').choices(['live', 'openai-batch']).default('live'))
       .option('--merge', 'merge shard outputs given as arguments into --out, checking completeness against --input')
       .option('--input <file>', 'with --merge: the original input to check completeness against')
-      .option('--poll-interval <seconds>', 'openai-batch: seconds between status polls', numberIn('--poll-interval', 0.01, 3600)),
+      .option('--poll-interval <seconds>', 'openai-batch: seconds between status polls', numberIn('--poll-interval', 0.01, 3600))
+      .option('--no-validate', 'do not validate structured output against the schema'),
   ).action(lazy('batch'));
 
   program

@@ -408,3 +408,30 @@ describe('progress display', () => {
     log.stop();
   });
 });
+
+describe('structured output in a batch', () => {
+  it('validates each answer against --schema: a non-matching answer is an error line (billed); --no-validate accepts it', async () => {
+    const schema = file('schema.json', JSON.stringify({ type: 'object', properties: { label: { type: 'string' } }, required: ['label'], additionalProperties: false }));
+    const input = file('in.jsonl', jsonl([{ id: 'good', prompt: 'a' }, { id: 'bad', prompt: 'b' }]));
+    const answerFor = (q: RecordedRequest): Reply => {
+      const body = q.body as { messages: Array<{ content: string }> };
+      return { kind: 'answer', text: body.messages.at(-1)!.content === 'a' ? '{"label":"spam"}' : '{"colour":"red"}' };
+    };
+    server.setDefault(answerFor);
+    const out = file('out.jsonl');
+    const r = await gpt([input, '--schema', schema, '--out', out, '--concurrency', '1']);
+    expect(r.code).toBe(8);
+    const lines = results(readFileSync(out, 'utf8'));
+    const bad = lines.find((l) => l.id === 'bad')!;
+    expect(lines.find((l) => l.id === 'good')!.status).toBe('ok');
+    expect(bad.status).toBe('error');
+    expect(bad.error).toMatchObject({ type: 'schema_validation', message: expect.stringMatching(/does not match schema/) });
+    expect(bad.cost!.total_usd).toBeGreaterThan(0);
+    expect((server.requests[0]!.body as { response_format: { type: string } }).response_format.type).toBe('json_schema');
+    server.setDefault(answerFor);
+    const out2 = file('out2.jsonl');
+    const r2 = await gpt([input, '--schema', schema, '--no-validate', '--out', out2]);
+    expect(r2.code).toBe(0);
+    expect(results(readFileSync(out2, 'utf8')).every((l) => l.status === 'ok')).toBe(true);
+  });
+});

@@ -92,6 +92,8 @@ export interface RunBatchOptions {
   /** Second interrupt: also abort in-flight requests (they get no line and run again on resume). */
   abortSignal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /** Checks an answer (structured output against its schema); a returned problem makes the line an error, still billed. */
+  check?: (text: string, options: GenerationOptions) => Promise<string | undefined>;
   /** Builds the messages of an item (template rendering); default: its `messages`, else its `prompt` as a user message. */
   render?: (item: BatchItem) => Promise<ChatMessage[]>;
   /** Passed to the provider (the simulate provider's answer length, from a template's `expect.output_tokens`). */
@@ -314,7 +316,10 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
       if (providerCostUsd !== undefined) c = { ...c, total_usd: providerCostUsd, priced: true, source: 'provider' };
       addSpend(c, used);
       outcome = { actualTokens: used.total_tokens, ok: true };
-      line = { id: item.id, status: 'ok', text, usage: used, cost: c, error: null, attempts };
+      const problem = opts.check ? await opts.check(text, options) : undefined;
+      line = problem
+        ? { id: item.id, status: 'error', text, usage: used, cost: c, error: { status: null, type: 'schema_validation', message: problem }, attempts }
+        : { id: item.id, status: 'ok', text, usage: used, cost: c, error: null, attempts };
       noteOutcome(undefined);
     } catch (err) {
       if (cut) aborted++;

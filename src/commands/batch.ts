@@ -387,7 +387,16 @@ async function runLive({ job, flags, items, total, sink, skipIds, onProgress, in
     onProgress,
     render: recorder.render,
     ...(job.template?.expect.output_tokens !== undefined ? { expectedOutputTokens: job.template.expect.output_tokens } : {}),
+    ...(flags.validate !== false ? { check: checkStructured } : {}),
   });
+}
+
+/** Structured output is validated per line as `gpt run` validates it (Ajv loads only when a schema is in use). */
+async function checkStructured(text: string, options: GenerationOptions): Promise<string | undefined> {
+  if (!options.schema) return undefined;
+  const { validateAnswer } = await import('../core/schema.js');
+  const problems = await validateAnswer(text, options.schema);
+  return problems.length > 0 ? `the answer does not match schema ${options.schema.name}: ${problems.slice(0, 5).join('; ')}` : undefined;
 }
 
 /**
