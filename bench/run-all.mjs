@@ -1,78 +1,126 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the start-up bench, then the streaming bench, against the built CLI (run `npm run build`
- * first). Prints a compact Markdown summary (for the README) and the detailed tables, and writes both to
- * bench/.out/summary.md (raw samples: bench/.out/startup.json, stream.json). About 2–3 minutes on 2 cores.
+ * `npm run bench`: the start-up, streaming, `gpt cost` and `gpt batch` benches, against the built CLI (run
+ * `npm run build` first). Prints a compact Markdown summary (for the README) and the detailed tables, and writes
+ * both to bench/.out/summary.md (raw samples: bench/.out/startup.json, stream.json, cost.json, batch.json).
+ * About 7 minutes on 2 cores, 3 of them the cost bench (its tiktoken ceiling takes ~50 s a round).
  *
- * Run: node bench/run-all.mjs [--quick]   (--quick: 5 start-up runs, 3 stream runs of 50,000 chunks; a smoke test)
+ * Run: node bench/run-all.mjs [--quick] [--only startup,stream,cost,batch]
+ *   --quick  a smoke test: 5 start-up runs, 3 stream runs of 50,000 chunks, one 10 MB cost run, one short batch round
+ *   --only   run just the named benches (comma-separated)
+ * The batch bench here is lighter than `node bench/batch.mjs` (fewer requests at c = 1 and 8), to keep the total short.
  */
+import { run as runBatch } from './batch.mjs';
+import { run as runCost } from './cost.mjs';
 import { run as runStartup } from './startup.mjs';
 import { run as runStream } from './stream.mjs';
 import { HAS_RUSAGE, fmt, machineLine, mdTable, writeOut } from './lib/harness.mjs';
 
+const BENCHES = ['startup', 'stream', 'cost', 'batch'];
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? BENCHES : (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean);
+const unknown = only.filter((name) => !BENCHES.includes(name));
+if (only.length === 0 || unknown.length > 0) {
+  process.stderr.write(`--only takes a comma list of ${BENCHES.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}\n`);
+  process.exit(2);
+}
 const log = (line) => process.stderr.write(`${line}\n`);
 const started = performance.now();
 
-const startup = await runStartup(quick ? { runs: 5, warmups: 1, log } : { runs: 15, warmups: 2, log });
-const stream = await runStream(quick ? { runs: 3, warmups: 1, chunks: 50_000, log } : { runs: 5, warmups: 1, chunks: 200_000, log });
+const startup = only.includes('startup') ? await runStartup(quick ? { runs: 5, warmups: 1, log } : { runs: 15, warmups: 2, log }) : undefined;
+const stream = only.includes('stream') ? await runStream(quick ? { runs: 3, warmups: 1, chunks: 50_000, log } : { runs: 5, warmups: 1, chunks: 200_000, log }) : undefined;
+const cost = only.includes('cost') ? await runCost(quick ? { runs: 1, mb: 10, log } : { runs: 3, mb: 100, log }) : undefined;
+const batch = only.includes('batch')
+  ? await runBatch(
+      quick
+        ? { runs: 1, requests: 200, requestsAt: { 1: 20 }, rssLines: 100_000, log }
+        : { runs: 3, requests: 2000, requestsAt: { 1: 40, 8: 240 }, rssLines: 1_000_000, rssRuns: 1, log },
+    )
+  : undefined;
+if (cost) writeOut('cost.json', cost.result);
+if (batch) writeOut('batch.json', batch.result);
 
-const st = startup.stats;
-const ss = stream.stats;
-const plain = (s, digits = 0) => fmt(s, digits, { range: false });
-const chunkLabel = stream.chunks.toLocaleString('en-US');
+const summaryParts = ['## Benchmarks', '', `${machineLine()}. Loopback servers in their own process; every client a fresh process; medians (min–max).`, ''];
+const detailParts = ['## Details', ''];
+if (startup && stream) {
+  const st = startup.stats;
+  const ss = stream.stats;
+  const plain = (s, digits = 0) => fmt(s, digits, { range: false });
+  const chunkLabel = stream.chunks.toLocaleString('en-US');
 
-const startupRows = [
-  ['floor', "`node -e ''`"],
-  ['version', '`gpt --version`'],
-  ['help', '`gpt --help`'],
-  ['simulate', '`gpt chat --profile simulate --max-output-tokens 1 -q hi` (loads the tokenizer)'],
-].map(([key, label]) => [label, fmt(st[key].wall), key === 'floor' ? '–' : `+${Math.round(st[key].wall.median - st.floor.wall.median)}`]);
+  const startupRows = [
+    ['floor', "`node -e ''`"],
+    ['version', '`gpt --version`'],
+    ['help', '`gpt --help`'],
+    ['simulate', '`gpt chat --profile simulate --max-output-tokens 1 -q hi` (loads the tokenizer)'],
+  ].map(([key, label]) => [label, fmt(st[key].wall), key === 'floor' ? '–' : `+${Math.round(st[key].wall.median - st.floor.wall.median)}`]);
 
-const compareRows = [
-  ['one short streamed answer (20 chunks), spawn → exit, ms', plain(st.gpt.wall), plain(st.undici.wall), plain(st.sdk.wall), fmt(startup.ratios.gptVsUndici, 2), fmt(startup.ratios.gptVsSdk, 2)],
-  [
-    'same, clients also with `--liftoff-only`, ms',
-    plain(st.gpt.wall),
-    plain(st.undiciLiftoff.wall),
-    plain(st.sdkLiftoff.wall),
-    fmt(startup.ratios.gptVsUndiciLiftoff, 2),
-    fmt(startup.ratios.gptVsSdkLiftoff, 2),
-  ],
-  ['same, spawn → first answer byte, ms (default V8)', plain(st.gpt.firstByte), plain(st.undici.firstByte), plain(st.sdk.firstByte), '', ''],
-  [
-    `${chunkLabel}-chunk stream, chunks/s (streaming only)`,
-    plain(ss.gpt.streamRate),
-    plain(ss.undici.streamRate),
-    plain(ss.sdk.streamRate),
-    fmt(stream.ratios.gptVsUndici, 2),
-    fmt(stream.ratios.gptVsSdk, 2),
-  ],
-];
-if (HAS_RUSAGE) {
-  compareRows.push(
-    ['same, µs CPU per chunk (streaming only)', plain(ss.gpt.streamCpuUsPerChunk, 2), plain(ss.undici.streamCpuUsPerChunk, 2), plain(ss.sdk.streamCpuUsPerChunk, 2), '', ''],
-    ['same, peak RSS MiB', plain(ss.gpt.rss, 1), plain(ss.undici.rss, 1), plain(ss.sdk.rss, 1), '', ''],
+  const compareRows = [
+    ['one short streamed answer (20 chunks), spawn → exit, ms', plain(st.gpt.wall), plain(st.undici.wall), plain(st.sdk.wall), fmt(startup.ratios.gptVsUndici, 2), fmt(startup.ratios.gptVsSdk, 2)],
+    [
+      'same, clients also with `--liftoff-only`, ms',
+      plain(st.gpt.wall),
+      plain(st.undiciLiftoff.wall),
+      plain(st.sdkLiftoff.wall),
+      fmt(startup.ratios.gptVsUndiciLiftoff, 2),
+      fmt(startup.ratios.gptVsSdkLiftoff, 2),
+    ],
+    ['same, spawn → first answer byte, ms (default V8)', plain(st.gpt.firstByte), plain(st.undici.firstByte), plain(st.sdk.firstByte), '', ''],
+    [
+      `${chunkLabel}-chunk stream, chunks/s (streaming only)`,
+      plain(ss.gpt.streamRate),
+      plain(ss.undici.streamRate),
+      plain(ss.sdk.streamRate),
+      fmt(stream.ratios.gptVsUndici, 2),
+      fmt(stream.ratios.gptVsSdk, 2),
+    ],
+  ];
+  if (HAS_RUSAGE) {
+    compareRows.push(
+      ['same, µs CPU per chunk (streaming only)', plain(ss.gpt.streamCpuUsPerChunk, 2), plain(ss.undici.streamCpuUsPerChunk, 2), plain(ss.sdk.streamCpuUsPerChunk, 2), '', ''],
+      ['same, peak RSS MiB', plain(ss.gpt.rss, 1), plain(ss.undici.rss, 1), plain(ss.sdk.rss, 1), '', ''],
+    );
+  }
+
+  summaryParts.push(
+    `Start-up: ${startup.runs} interleaved runs; streaming: ${stream.runs} interleaved runs, ${stream.batch} events per server write.`,
+    '',
+    mdTable(['command', 'wall ms', 'over floor'], startupRows),
+    '',
+    mdTable(['gpt against bare clients (same request)', 'gpt', 'bare undici', 'openai SDK', 'gpt ÷ undici', 'gpt ÷ SDK'], compareRows),
+    '',
+    'Ratios are per round (median, min–max): wall time above (over 1 = gpt slower), throughput below (under 1 = gpt slower).',
+    'Bare clients use V8\'s default tiers; gpt sets `--liftoff-only` (see the details). NODE_EXTRA_CA_CERTS and NODE_OPTIONS are unset',
+    'for the timed processes.',
+    '',
   );
+  detailParts.push(startup.markdown, '', stream.markdown, '');
+} else {
+  for (const part of [startup, stream]) if (part) detailParts.push(part.markdown, '');
 }
 
-const summary = [
-  '## Benchmarks',
-  '',
-  `${machineLine()}. Loopback server in its own process; every client a fresh process. Medians (min–max);`,
-  `start-up: ${startup.runs} interleaved runs; streaming: ${stream.runs} interleaved runs, ${stream.batch} events per server write.`,
-  '',
-  mdTable(['command', 'wall ms', 'over floor'], startupRows),
-  '',
-  mdTable(['gpt against bare clients (same request)', 'gpt', 'bare undici', 'openai SDK', 'gpt ÷ undici', 'gpt ÷ SDK'], compareRows),
-  '',
-  'Ratios are per round (median, min–max): wall time above (over 1 = gpt slower), throughput below (under 1 = gpt slower).',
-  'Bare clients use V8\'s default tiers; gpt sets `--liftoff-only` (see the details). NODE_EXTRA_CA_CERTS and NODE_OPTIONS are unset',
-  'for the timed processes. Reproduce with `npm run build && npm run bench`.',
-].join('\n');
+if (cost) {
+  const c = cost.result;
+  summaryParts.push(
+    mdTable(
+      ['`gpt cost` on a batch file', 'gpt', 'tiktoken bare loop', 'gpt ÷ bare'],
+      [[`${cost.input.lines.toLocaleString('en-US')} lines, ${(cost.input.bytes / 2 ** 20).toFixed(0)} MiB: MiB/s`, fmt(c.gpt.mibPerS, 1, { range: false }), fmt(c.ceiling.mibPerS, 1, { range: false }), fmt(cost.ratio, 2)]],
+    ),
+    '',
+  );
+  detailParts.push(cost.markdown, '');
+}
+if (batch) {
+  summaryParts.push(batch.summary, '');
+  detailParts.push(batch.markdown, '');
+}
+summaryParts.push('Reproduce with `npm run build && npm run bench`.');
 
 const seconds = Math.round((performance.now() - started) / 1000);
-const details = ['## Details', '', startup.markdown, '', stream.markdown, '', `Total bench time: ${seconds} s${quick ? ' (--quick)' : ''}.`].join('\n');
+detailParts.push(`Total bench time: ${seconds} s${quick ? ' (--quick)' : ''}${only.length < BENCHES.length ? ` (--only ${only.join(',')})` : ''}.`);
+const summary = summaryParts.join('\n');
+const details = detailParts.join('\n');
 const path = writeOut('summary.md', `${summary}\n\n${details}\n`);
 process.stdout.write(`${summary}\n\n${details}\n`);
 log(`wrote ${path}`);
