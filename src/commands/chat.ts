@@ -7,7 +7,6 @@ import { runPrompt, warn } from '../core/prompt.js';
 import { messageRequest } from '../core/template-request.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
-import { checkSchema, loadSchemaFile } from '../templates/schema.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
@@ -15,6 +14,7 @@ const out = { stdout: process.stdout, stderr: process.stderr };
 async function withSchemaFlag(options: GenerationOptions, flags: Record<string, unknown>): Promise<GenerationOptions> {
   if (typeof flags.schema !== 'string') return options;
   const source = `--schema ${flags.schema}`;
+  const { checkSchema, loadSchemaFile } = await import('../templates/schema.js');
   const schema = await loadSchemaFile(resolve(flags.schema), source);
   await checkSchema(schema.schema, source);
   return { ...options, schema };

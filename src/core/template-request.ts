@@ -5,7 +5,8 @@
 import { flagOptions } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
-import { mergeOptions, withSystem } from '../templates/index.js';
+// Only the yaml-free part of templates: `gpt chat` must not load the front-matter parser.
+import { mergeOptions, withSystem } from '../templates/options.js';
 
 export interface PromptRequest {
   messages: ChatMessage[];

@@ -56,12 +56,7 @@ export function describeVariables(t: Template): VariableInfo[] {
   return infos;
 }
 
-/** Puts `system` first in place of a leading system message (so `-s` overrides a template's system prompt). */
-export function withSystem(messages: ChatMessage[], system: string | undefined): ChatMessage[] {
-  if (system === undefined) return messages;
-  const rest = messages[0]?.role === 'system' ? messages.slice(1) : messages;
-  return [{ role: 'system', content: system }, ...rest];
-}
+export { withSystem } from './options.js';
 
 /**
  * Renders a template into chat messages: front-matter `system` first, then the body's `---role` segments.
