@@ -205,6 +205,43 @@ describe('duplicate ids', () => {
   });
 });
 
+describe('duplicate ids: the compact index', () => {
+  it('a hash collision is not a duplicate: every id hashed alike still reads back, and a real duplicate is still found', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `id-${i}`);
+    const text = ids.map((id) => JSON.stringify({ id, prompt: 'p' })).join('\n') + '\n';
+    const constant = { hash: () => 7 };
+    const index = await scanIds(readJsonl(chunked(text)), constant);
+    expect(index.size).toBe(300);
+    expect([...index.keys()]).toEqual(ids);
+    expect(index.get('id-299')).toBe(300);
+    expect(index.has('id-300')).toBe(false);
+    await expect(scanIds(readJsonl(chunked(`${text}{"id":"id-150","prompt":"again"}\n`)), constant)).rejects.toThrow('duplicate id "id-150" in the batch input: line 151 and line 301');
+  });
+
+  it('finds duplicates far apart in a large input, naming both lines', async () => {
+    const lines = 200_000;
+    const body = Array.from({ length: lines }, (_, i) => `{"id":"t${i}","prompt":"item ${i}"}`);
+    body.push('{"id":"t3","prompt":"late copy"}');
+    await expect(scanIds(readJsonl(chunked(body.join('\n'), 1 << 16)))).rejects.toThrow(`duplicate id "t3" in the batch input: line 4 and line ${lines + 1}`);
+    const index = await scanIds(readJsonl(chunked(body.slice(0, lines).join('\n'), 1 << 16)));
+    expect(index.size).toBe(lines);
+    let n = 0;
+    for (const [id, line] of index) {
+      if (id !== `t${n}` || line !== n + 1) throw new Error(`entry ${n} is ${id}@${line}`);
+      n++;
+    }
+    expect(n).toBe(lines);
+  });
+
+  it('keeps ids exact: non-ASCII, astral and lone surrogates (distinct, not folded to U+FFFD), long ids', async () => {
+    const ids = ['héllo', '中文', '😀', '\uD800', '\uDC00', '\uFFFD', 'a\uDBFFb', 'x'.repeat(70_000), `${'é'.repeat(5000)}😀`];
+    const text = ids.map((id) => JSON.stringify({ id, prompt: 'p' })).join('\n');
+    const index = await scanIds(readJsonl(chunked(text)));
+    expect([...index]).toEqual(ids.map((id, i) => [id, i + 1]));
+    await expect(scanIds(readJsonl(chunked(`${text}\n{"id":"\\uDC00","prompt":"q"}`)))).rejects.toThrow(/line 5 and line 10/);
+  });
+});
+
 describe('big input', () => {
   it('streams a million lines in flat memory', async () => {
     const lines = 1_000_000;

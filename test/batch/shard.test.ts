@@ -15,6 +15,32 @@ describe('shards', () => {
     expect(fnv1a32('foobar')).toBe(0xbf9cf968);
   });
 
+  it('hash the UTF-8 bytes without a Buffer, giving the values earlier versions gave (shards stay put)', () => {
+    // Outputs of the Buffer.from(text, 'utf8') implementation, recorded before it was replaced.
+    const known: [string, number][] = [
+      ['t0', 0x0944ee69],
+      ['t123456', 0x8be814f4],
+      ['q42', 0xb77c843e],
+      ['héllo', 0x4aa48540],
+      ['✓ check', 0xaa6270f0],
+      ['😀', 0x33a29608],
+      ['a\uD800b', 0x763177ed],
+      ['\uDC00', 0x03479c4a],
+      ['\uD83D', 0x03479c4a],
+      ['x\uDE00\uD83D', 0xf73b3fc9],
+      ['id-ß-中文-Ω', 0xa9d9dd1e],
+    ];
+    for (const [id, hash] of known) expect([id, fnv1a32(id)]).toEqual([id, hash]);
+    const viaBuffer = (text: string) => {
+      let hash = 0x811c9dc5;
+      for (const byte of Buffer.from(text, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193);
+      return hash >>> 0;
+    };
+    const samples = ['', 'abc', '\u007f\u0080\u07ff\u0800\uffff', '\uD800\uDC00\uDBFF\uDFFF', 'end\uD800', '\uDFFF\uD800\uDC00'];
+    for (let cp = 0; cp < 0x11000; cp += 7) samples.push(`k${String.fromCharCode(cp & 0xffff)}${String.fromCodePoint(cp)}`);
+    for (const id of samples) expect([id, fnv1a32(id)]).toEqual([id, viaBuffer(id)]);
+  });
+
   it('put every id in exactly one shard, roughly evenly', () => {
     const ids = Array.from({ length: 10_000 }, (_, i) => (i % 3 === 0 ? `row-${i}` : String(i)));
     for (const n of [1, 2, 3, 7]) {
