@@ -27,7 +27,7 @@ import { responsesAnswerText, responsesBody, unsupportedByResponses, usageFromRe
 import type { ApiShape, ChatMessage, GenerationOptions, ProviderRequest, Usage } from '../providers/types.js';
 import { scanLines } from './checkpoint.js';
 import { LineSplitter } from './lines.js';
-import { defaultMessages, nextUnlessStopped, withSystem, type BatchSummary, type Progress, type StopReason } from './runner.js';
+import { nextUnlessStopped, prepareItem, type BatchSummary, type Progress, type StopReason } from './runner.js';
 import { isLineError, systemClock, type BatchEntry, type BatchItem, type Clock, type ResultError, type ResultLine, type ResultSink } from './types.js';
 
 /** The API's limits per input file (openai-api.md §4); bytes in decimal MB, the cautious reading. */
@@ -356,16 +356,12 @@ export async function runOpenAIBatch(opts: OpenAIBatchOptions): Promise<BatchSum
           await record(errorResult(entry.id, { status: null, type: 'invalid_line', message: `line ${entry.line}: duplicate id "${entry.id}"` }, 0));
           continue;
         }
-        const model = entry.model ?? opts.model;
-        const options = { ...opts.options, ...entry.options };
-        let messages: ChatMessage[];
-        try {
-          messages = withSystem(opts.render ? await opts.render(entry) : defaultMessages(entry), options.system);
-        } catch (err) {
-          if (!(err instanceof GptError)) throw err;
-          await record(errorResult(entry.id, { status: null, type: 'invalid_line', message: err.message }, 0));
+        const prepared = await prepareItem(entry, opts);
+        if ('error' in prepared) {
+          await record(errorResult(entry.id, { status: null, type: 'invalid_line', message: prepared.error }, 0));
           continue;
         }
+        const { model, options, messages } = prepared;
         const api = options.api ?? profile.api ?? 'chat';
         const endpoint = endpointFor(api);
         const request: ProviderRequest = { model, messages, options };

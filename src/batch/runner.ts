@@ -363,16 +363,12 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
         report();
         continue;
       }
-      const model = entry.model ?? opts.model;
-      const options = { ...opts.options, ...entry.options };
-      let messages: ChatMessage[];
-      try {
-        messages = withSystem(opts.render ? await opts.render(entry) : defaultMessages(entry), options.system);
-      } catch (err) {
-        if (!(err instanceof GptError)) throw err;
-        await record(errorResult(entry.id, { status: null, type: 'invalid_line', message: err.message }, 0));
+      const prepared = await prepareItem(entry, opts);
+      if ('error' in prepared) {
+        await record(errorResult(entry.id, { status: null, type: 'invalid_line', message: prepared.error }, 0));
         continue;
       }
+      const { model, options, messages } = prepared;
       const raw = opts.estimateTokens(entry, messages);
       const estimate = typeof raw === 'number' ? { input: 0, output: Math.max(0, raw) } : raw;
       const estimatedUsd = estimateCost(model, estimate);
@@ -433,6 +429,21 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
  * The iterator's next entry, or undefined as soon as `signal` aborts: a stop must not wait on a slow
  * input (a pipe that stays open). The listener is removed each time, so a long run does not pile them up.
  */
+/** An item's model, options and messages as both modes send them; a render failure becomes the line's error. */
+export async function prepareItem(
+  entry: BatchItem,
+  opts: { model: string; options: GenerationOptions; render?: (item: BatchItem) => Promise<ChatMessage[]> },
+): Promise<{ model: string; options: GenerationOptions; messages: ChatMessage[] } | { error: string }> {
+  const options = { ...opts.options, ...entry.options };
+  try {
+    const messages = withSystem(opts.render ? await opts.render(entry) : defaultMessages(entry), options.system);
+    return { model: entry.model ?? opts.model, options, messages };
+  } catch (err) {
+    if (!(err instanceof GptError)) throw err;
+    return { error: err.message };
+  }
+}
+
 export function nextUnlessStopped<T>(iterator: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T> | undefined> {
   if (!signal) return iterator.next();
   if (signal.aborted) return Promise.resolve(undefined);
