@@ -137,7 +137,7 @@ const env = {
   XDG_CONFIG_HOME: join(home, '.config'),
   XDG_STATE_HOME: join(home, '.local', 'state'),
   NO_COLOR: '1',
-  OPENAI_API_KEY: 'sk-soak-0000000000000000000000000000',
+  OPENAI_API_KEY: 'sk-soak-00000000000000',
   OPENAI_BASE_URL: url,
 };
 

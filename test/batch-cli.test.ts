@@ -11,7 +11,7 @@ import { ProgressLine, formatProgress } from '../src/ui/progress.js';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
 import { type RecordedRequest, type Reply, startMockServer, type MockServer } from './support/mock-server.js';
 
-const KEY = 'sk-test-BATCHSECRET0123456789abcdefWXYZ';
+const KEY = 'sk-test-BATCHSECRET01fWXYZ';
 let server: MockServer;
 const dir = mkdtempSync(join(tmpdir(), 'gpt-batch-test-'));
 

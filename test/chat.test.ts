@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
 import { type MockServer, sseData, startMockServer } from './support/mock-server.js';
 
-const KEY = 'sk-test-CHATSECRET0123456789abcdefXYZ';
+const KEY = 'sk-test-CHATSECRET012fXYZ';
 let server: MockServer;
 
 beforeAll(async () => {

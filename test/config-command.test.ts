@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeHome, runCli } from './support/cli.js';
 
-const KEY = 'sk-test-CONFIGSECRET0123456789abcdefQRS';
+const KEY = 'sk-test-CONFIGSECRET0fQRS';
 
 describe('gpt config', () => {
   it('shows each value with its source and the key masked', async () => {

@@ -9,7 +9,7 @@ import { networkError } from '../src/providers/retry.js';
 import { runCli } from './support/cli.js';
 import { type MockServer, type Reply, sseData, sseEvent, startMockServer } from './support/mock-server.js';
 
-const KEY = 'sk-test-FAULTMATRIX0123456789abcdefghij';
+const KEY = 'sk-test-FAULTMATRIX01ghij';
 let server: MockServer;
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { lookupModel } from '../src/accounting/models.js';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
 import { type MockServer, startMockServer } from './support/mock-server.js';
 
-const KEY = 'sk-test-RUNSECRET0123456789abcdefQRST';
+const KEY = 'sk-test-RUNSECRET012QRST';
 const PROMPTS = resolve(import.meta.dirname, '../prompts');
 let server: MockServer;
 const dir = mkdtempSync(join(tmpdir(), 'gpt-run-test-'));

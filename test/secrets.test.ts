@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliResult } from './support/cli.js';
 import { type MockServer, startMockServer } from './support/mock-server.js';
 
-const KEY = 'sk-proj-LEAKCANARY7f3a9c2e5b1d8046aa1b2c3d4e5f6';
+const KEY = 'sk-proj-LEAKCANARY7f3a9c2e5f6';
 let server: MockServer;
 let home: string;
 let work: string;
