@@ -302,7 +302,7 @@ describe('gpt cost on batch files', () => {
     ];
     expect(json.models[0]).toMatchObject({ input_tokens: expected[0]! + expected[1]!, output_tokens: 10 }); // 5 per line (expect.output_tokens)
     expect(json.batch).toMatchObject({ lines: 3, counted: 2, skipped: 1 });
-    expect(json.batch!.skipped_samples[0]).toMatch(/^line 3: .*missing variable: text/);
+    expect(json.batch!.skipped_samples[0]).toMatch(/^line 3: missing template variable for classify: text$/);
     const csv = file('reviews.csv', 'id,text\n1,I love it\n2,"terrible service"\n');
     const fromCsv = await costJson([csv, '-t', 'classify', '-m', 'gpt-5.2']);
     expect(fromCsv.models[0]!.input_tokens).toBe(expected[0]! + expected[1]!);

@@ -12,12 +12,12 @@ import { isLineError, type BatchEntry } from '../batch/types.js';
 import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
-import { applySystem, messageRequest, templateRequest, type PromptRequest } from '../core/template-request.js';
+import { messageRequest, templateRequest, type PromptRequest } from '../core/template-request.js';
 import { countRequests, type CostRequest, type CountResult, type SkippedLine } from '../cost/count.js';
 import { checkBudget, guessOutput, priceRow, projectRuns, sortByCost, Tally, type ModelRow, type OutputRule } from '../cost/estimate.js';
 import { budgetFailure, formatEstimate, type BatchSummary, type EstimateReport, type Format } from '../cost/format.js';
 import { formatLog, logBudgetFailure, parseWhen, summariseLog, type GroupBy } from '../cost/log.js';
-import { templateLineRenderer } from '../cost/lines.js';
+import { compileTemplate } from '../templates/compile.js';
 import { classifyTarget, type Target } from '../cost/target.js';
 import { GptError } from '../errors.js';
 import type { Effort } from '../providers/types.js';
@@ -163,19 +163,12 @@ async function workloadFor(
   const options = mergeOptions([fromFlags, template?.options, fromDefaults]);
   const system = flagSystem ?? defaultSystem;
   if (!template && system) options.system = system;
-  const render = template ? templateLineRenderer(template) : undefined;
-  const prepare = (entry: BatchEntry): CostRequest | SkippedLine | Promise<CostRequest> => {
+  // The same compiled template `gpt batch` fills, -s and config's system prompt included.
+  const render = template ? await compileTemplate(template, { flag: flagSystem, fallback: defaultSystem }) : undefined;
+  const prepare = (entry: BatchEntry): CostRequest | SkippedLine => {
     if (isLineError(entry)) return { error: entry.error };
     const lineOptions = { ...options, ...entry.options };
-    const request = (messages: CostRequest['messages']): CostRequest => ({ messages: withBatchSystem(messages, lineOptions.system), model: entry.model, options: lineOptions });
-    if (!render) return request(defaultMessages(entry));
-    return render(entry).then(
-      (messages) => request(applySystem(messages, flagSystem, defaultSystem)),
-      (error: unknown) => {
-        if (error instanceof GptError) throw new GptError(error.kind, `line ${entry.line}: ${error.message}`);
-        throw error;
-      },
-    );
+    return { messages: withBatchSystem(render ? render(entry) : defaultMessages(entry), lineOptions.system), model: entry.model, options: lineOptions };
   };
   return {
     config,
