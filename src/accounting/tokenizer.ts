@@ -8,7 +8,7 @@
  * counted as ordinary text and never throws.
  */
 import type { Tiktoken } from 'tiktoken';
-import type { ChatMessage } from '../providers/types.js';
+import type { ChatMessage, Usage } from '../providers/types.js';
 import { lookupModel } from './models.js';
 import type { Tokenizer } from './types.js';
 
@@ -144,4 +144,11 @@ export async function loadEncodingCounter(encoding: Tokenizer, exact = true): Pr
 export async function loadCounter(model: string): Promise<TokenCounter> {
   const info = lookupModel(model);
   return loadEncodingCounter(info.tokenizer, info.exactTokenizer);
+}
+
+/** Usage counted here rather than reported by an API: the request's chat tokens and the answer's tokens. */
+export function countedUsage(counter: TokenCounter, messages: readonly ChatMessageLike[], answer: string, estimated = true, inputTokens?: number): Usage {
+  const input = inputTokens ?? counter.countChat(messages);
+  const output = counter.count(answer);
+  return { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated };
 }

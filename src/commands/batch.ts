@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
-import { loadCounter, type TokenCounter } from '../accounting/tokenizer.js';
+import { countedUsage, loadCounter, type TokenCounter } from '../accounting/tokenizer.js';
 import type { Cost, ModelInfo } from '../accounting/types.js';
 import { usageLogPath, type UsageRecord } from '../accounting/usage-log.js';
 import { openCheckpoint, type Checkpoint } from '../batch/checkpoint.js';
@@ -423,10 +423,7 @@ function trackedProvider(inner: Provider, trackOf: (request: ProviderRequest) =>
       }
       if (track) track.latencyMs = Date.now() - started;
       if (!usage) {
-        const count = await (counter ??= loadCounter(request.model));
-        const input = count.countChat(request.messages);
-        const output = count.count(text);
-        yield { type: 'usage', usage: { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated: true } };
+        yield { type: 'usage', usage: countedUsage(await (counter ??= loadCounter(request.model)), request.messages, text) };
       }
     },
   };

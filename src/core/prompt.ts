@@ -4,7 +4,7 @@
  */
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
-import { loadCounter } from '../accounting/tokenizer.js';
+import { countedUsage, loadCounter } from '../accounting/tokenizer.js';
 import type { Cost, ModelInfo } from '../accounting/types.js';
 import { appendUsageRecord } from '../accounting/usage-log.js';
 import { clearTextWarning, resolveApiKey } from '../config/key.js';
@@ -211,10 +211,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   // Nothing reached the model when the failure came before any answer: then there is nothing to account.
   const answered = text !== '' || usage !== undefined;
   if (!usage && (answered || failure === undefined)) {
-    const counter = await loadCounter(job.model);
-    const input = countedInput ?? counter.countChat(job.messages);
-    const output = counter.count(text);
-    usage = { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated: true };
+    usage = countedUsage(await loadCounter(job.model), job.messages, text, true, countedInput);
   }
   const finalUsage = usage ?? zeroUsage();
   const cost = costFor(info, finalUsage, providerCost);

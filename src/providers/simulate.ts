@@ -3,7 +3,7 @@
  * (or the template's expect.output_tokens), streamed at a realistic pace, with usage counted by
  * the real tokenizer — so templates, batches and accounting run in CI with no key and no network.
  */
-import { loadCounter } from '../accounting/tokenizer.js';
+import { countedUsage, loadCounter } from '../accounting/tokenizer.js';
 import { type Clock, realClock } from './http.js';
 import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
 
@@ -125,12 +125,8 @@ export function createSimulateProvider(settings: { tokensPerSecond?: number; clo
         if (delay > 0) await clock.sleep(delay * pieces.length, request.signal);
         if (pieces.length > 0) yield { type: 'text', text: pieces.join('') };
       }
-      const input = counter.countChat(request.messages);
-      const output = counter.count(pieces.join(''));
-      yield {
-        type: 'usage',
-        usage: { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated: false },
-      };
+      // Counted by the real tokenizer, which is what this provider stands in for: not an estimate.
+      yield { type: 'usage', usage: countedUsage(counter, request.messages, pieces.join(''), false) };
       yield { type: 'finish', reason: cap !== undefined && target >= cap ? 'length' : 'stop' };
     },
   };
