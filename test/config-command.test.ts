@@ -31,8 +31,9 @@ describe('gpt config', () => {
     const project = mkdtempSync(join(tmpdir(), 'gpt-project-'));
     writeFileSync(join(project, '.gptrc.json'), JSON.stringify({ profiles: { openai: { baseUrl: 'https://elsewhere.example/v1' } } }));
     let r = await runCli(['config', '--json'], { home, cwd: project });
-    expect(JSON.parse(r.stdout).baseUrl.value).toBe('https://api.openai.com/v1');
-    expect(r.stderr).toMatch(/ignoring profiles\.openai\.baseUrl from untrusted .*gpt config trust/);
+    expect(JSON.parse(r.stdout).baseUrl.value).toBe('https://elsewhere.example/v1');
+    expect(r.stderr).toMatch(/comes from untrusted .*: gpt will not send your prompts there until you read the file and run: gpt config trust/);
+    expect((await runCli(['chat', 'hi'], { home, cwd: project, env: { OPENAI_API_KEY: 'sk-test-x0123456789' } })).code).toBe(3);
     r = await runCli(['config', 'trust'], { home, cwd: project });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/trusted .*\.gptrc\.json/);
@@ -41,7 +42,7 @@ describe('gpt config', () => {
     expect(r.stderr).toBe('');
     r = await runCli(['config', 'untrust'], { home, cwd: project });
     r = await runCli(['config', '--json'], { home, cwd: project });
-    expect(JSON.parse(r.stdout).baseUrl.value).toBe('https://api.openai.com/v1');
+    expect(r.stderr).toMatch(/comes from untrusted/);
   });
 
   it('a malformed config exits 3 naming the file and key', async () => {

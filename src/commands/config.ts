@@ -1,38 +1,56 @@
 /** `gpt config`: the effective configuration and where each value came from; `config trust|untrust [file]`. */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { type ApiKey, resolveApiKey } from '../config/key.js';
 import { configDirFor, findProjectConfig, loadConfig, stateDirFor } from '../config/load.js';
-import { trustFile, untrustFile } from '../config/trust.js';
+import { trustDir, trustFile, untrust } from '../config/trust.js';
 import { warn } from '../core/prompt.js';
 import { GptError } from '../errors.js';
 import { maskKey } from '../redact.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
-function projectFileFor(file: string | undefined): string {
-  if (file) {
-    const full = resolve(file);
-    if (!existsSync(full)) throw new GptError('usage', `${file}: no such file`);
-    return full;
+/**
+ * What `trust`/`untrust` act on: the named file or directory; with no name, the project config found from
+ * here upward and this directory (whose prompts/ then count as the user's own).
+ */
+function trustTargets(name: string | undefined): Array<{ path: string; dir: boolean }> {
+  if (name) {
+    const full = resolve(name);
+    if (!existsSync(full)) throw new GptError('usage', `${name}: no such file or directory`);
+    return [{ path: full, dir: statSync(full).isDirectory() }];
   }
-  const found = findProjectConfig(process.cwd(), configDirFor(process.env));
-  if (!found) throw new GptError('usage', 'no project config found from here upward; name the file: gpt config trust <file>');
-  return found;
+  const cwd = process.cwd();
+  const found = findProjectConfig(cwd, configDirFor(process.env));
+  // Never the home or root directory by default: that would trust every repository below it.
+  const broad = cwd === homedir() || cwd === dirname(cwd);
+  if (!found && broad) throw new GptError('usage', `no project here to trust; name a file or directory: gpt config trust <path>`);
+  return [...(found ? [{ path: found, dir: false }] : []), ...(broad ? [] : [{ path: cwd, dir: true }])];
+}
+
+/** Why a command that sends would stop here (an untrusted file choosing where prompts go), shown, not thrown. */
+async function destinationRefusal(flags: Record<string, unknown>): Promise<string | undefined> {
+  try {
+    await loadConfig(flags);
+    return undefined;
+  } catch (error) {
+    return error instanceof GptError && error.kind === 'config' ? error.message : undefined;
+  }
 }
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
-  const [action, file] = positional as [string | undefined, string | undefined];
+  const [action, name] = positional as [string | undefined, string | undefined];
   const stateDir = stateDirFor(process.env);
   if (action === 'trust') {
-    const path = projectFileFor(file);
-    const hash = trustFile(stateDir, path);
-    out.stderr.write(`trusted ${path} (sha256 ${hash.slice(0, 12)}…); a change to the file needs trusting again\n`);
+    for (const target of trustTargets(name)) {
+      if (target.dir) out.stderr.write(`trusted directory ${trustDir(stateDir, target.path)}: templates below it may include any file and choose any profile\n`);
+      else out.stderr.write(`trusted ${target.path} (sha256 ${trustFile(stateDir, target.path).slice(0, 12)}…); a change to the file needs trusting again\n`);
+    }
     return 0;
   }
   if (action === 'untrust') {
-    const path = projectFileFor(file);
-    out.stderr.write(untrustFile(stateDir, path) ? `no longer trusting ${path}\n` : `${path} was not trusted\n`);
+    for (const { path } of trustTargets(name)) out.stderr.write(untrust(stateDir, path) ? `no longer trusting ${path}\n` : `${path} was not trusted\n`);
     return 0;
   }
   if (action === 'path') {
@@ -41,8 +59,10 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   }
   if (action !== undefined) throw new GptError('usage', `unknown config action '${action}' (expected trust, untrust or path)`);
 
-  const config = await loadConfig(flags);
+  const config = await loadConfig(flags, process.env, process.cwd(), { sendsNothing: true });
   for (const message of config.warnings) warn(out, flags, message);
+  const refusal = await destinationRefusal(flags);
+  if (refusal) warn(out, flags, refusal);
   let key: ApiKey;
   try {
     key = resolveApiKey(config);
@@ -86,7 +106,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   lines.push('');
   if (config.files.length === 0) lines.push('config files   (none found; built-in defaults)');
   for (const f of config.files) {
-    const state = f.scope === 'project' ? (f.trusted ? 'trusted' : f.loaded ? 'untrusted: key-related settings ignored' : 'untrusted: not run') : 'trusted';
+    const state = f.scope === 'project' ? (f.trusted ? 'trusted' : f.loaded ? 'untrusted: keys, headers and off-machine URLs not used' : 'untrusted: not run') : 'trusted';
     row(`${f.scope} config`, f.path, state);
   }
   row('config dir', view.paths.configDir);

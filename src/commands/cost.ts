@@ -12,7 +12,7 @@ import { isLineError, type BatchEntry } from '../batch/types.js';
 import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
-import { messageRequest, templateRequest, type PromptRequest } from '../core/template-request.js';
+import { messageRequest, templateHints, templateRequest, templateWhere, type PromptRequest } from '../core/template-request.js';
 import { countRequests, type CostRequest, type CountResult, type SkippedLine } from '../cost/count.js';
 import { checkBudget, guessOutput, priceRow, projectRuns, sortByCost, Tally, type ModelRow, type OutputRule } from '../cost/estimate.js';
 import { budgetFailure, formatEstimate, type BatchSummary, type EstimateReport, type Format } from '../cost/format.js';
@@ -87,8 +87,8 @@ interface Workload<T> {
 
 async function configFor(flags: Flags, models: string[] | undefined, template?: Template): Promise<ResolvedConfig> {
   // The first -m model stands for the list in config resolution; a template may hint its profile and model.
-  const hints = template ? { profileHint: template.profile, modelHint: template.model } : {};
-  return loadConfig({ ...flags, model: models?.[0] }, process.env, process.cwd(), hints);
+  const hints = template ? templateHints(template) : {};
+  return loadConfig({ ...flags, model: models?.[0] }, process.env, process.cwd(), { ...hints, sendsNothing: true });
 }
 
 /** Where the output cap came from (as `gpt run --dry-run` says it). */
@@ -142,7 +142,7 @@ async function workloadFor(
   }
 
   if (target.kind === 'template') {
-    const template = await findTemplate(target.nameOrPath, { cwd, templatePaths: base.templatePaths, configDir: base.configDir });
+    const template = await findTemplate(target.nameOrPath, templateWhere(base, cwd));
     const vars = await parseVarFlags(flags.var as string[] | undefined, flags.vars as string | undefined, cwd);
     const rendered = await renderTemplate(template, vars, await readPipedStdin());
     const config = template.profile !== undefined || template.model !== undefined ? await configFor(flags, models, template) : base;
@@ -153,7 +153,7 @@ async function workloadFor(
   // template, the system prompt added unless the line has one, the line's options over the command's).
   const template =
     typeof flags.template === 'string'
-      ? await findTemplate(flags.template, { cwd, templatePaths: base.templatePaths, configDir: base.configDir })
+      ? await findTemplate(flags.template, templateWhere(base, cwd))
       : undefined;
   const config = template && (template.profile !== undefined || template.model !== undefined) ? await configFor(flags, models, template) : base;
   // As `gpt batch` does: with a template, -s and config's system prompt apply to the rendered messages as in
@@ -212,7 +212,7 @@ async function costEstimate(targetArg: string | undefined, flags: Flags, format:
   const models = modelList(flags.model);
   const base = await configFor(flags, models);
   for (const message of base.warnings) warn(flags, message);
-  const target = classifyTarget(targetArg, { cwd: process.cwd(), templatePaths: base.templatePaths, configDir: base.configDir });
+  const target = classifyTarget(targetArg, templateWhere(base, process.cwd()));
   const work = (await workloadFor(target, flags, models, base)) as Workload<unknown>;
   const { config } = work;
 
@@ -251,7 +251,7 @@ async function costLog(target: string | undefined, flags: Flags, format: Format)
     if (flags[key] !== undefined) throw new GptError('usage', `${flag} applies to an estimate, not to --log`);
   }
   if (flags.model !== undefined) throw new GptError('usage', '-m applies to an estimate; use --log --by model to split spend by model');
-  const config = await loadConfig(flags);
+  const config = await loadConfig(flags, process.env, process.cwd(), { sendsNothing: true });
   for (const message of config.warnings) warn(flags, message);
   const now = new Date();
   const since = typeof flags.since === 'string' ? parseWhen(flags.since, '--since', now) : null;

@@ -76,7 +76,7 @@ export function renderTable(models: ModelInfo[]): string {
 
 export async function run(_positional: unknown[], options: Record<string, unknown>): Promise<number> {
   const { loadConfig } = await import('../config/load.js');
-  const config = await loadConfig(options);
+  const config = await loadConfig(options, process.env, process.cwd(), { sendsNothing: true });
   const models = listModels(config.pricing);
   if (options.json) process.stdout.write(`${JSON.stringify({ models: models.map(modelJson) }, null, 2)}\n`);
   else process.stdout.write(renderTable(models));

@@ -6,10 +6,10 @@ import type { ResolvedConfig } from '../config/types.js';
 import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.js';
 import { readPipedStdin } from '../core/input.js';
 import { type Output, runPrompt, warn } from '../core/prompt.js';
-import { templateRequest } from '../core/template-request.js';
+import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
-import { checkSchema, findTemplate, loadSchemaFile, parseVarFlags, renderTemplate, type Template } from '../templates/index.js';
+import { checkSchema, findTemplate, loadSchemaFile, parseVarFlags, renderTemplate, shadowedBy, type Template } from '../templates/index.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -22,14 +22,18 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
 
   // Template folders come from config (templates.paths); the template may then pick the profile and model.
   const base = await loadConfig(flags, process.env, cwd);
-  const template = await findTemplate(nameOrPath, { cwd, templatePaths: base.templatePaths, configDir: base.configDir });
+  const where = templateWhere(base, cwd);
+  const template = await findTemplate(nameOrPath, where);
+  // A cloned repository's prompts/ can hide a template you know by name: say so.
+  const hidden = template.confinedTo ? await shadowedBy(template, where) : [];
+  if (hidden.length > 0) warn(out, flags, `using untrusted ${template.path}, which shadows the ${template.name} in ${hidden.join(', ')}`);
   const vars = await parseVarFlags(flags.var as string[] | undefined, flags.vars as string | undefined, cwd);
   const piped = await readPipedStdin();
   const rendered = await renderTemplate(template, vars, piped);
 
   const config =
     template.profile !== undefined || template.model !== undefined
-      ? await loadConfig(flags, process.env, cwd, { profileHint: template.profile, modelHint: template.model })
+      ? await loadConfig(flags, process.env, cwd, templateHints(template))
       : base;
   for (const message of config.warnings) warn(out, flags, message);
 

@@ -8,7 +8,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { GptError } from '../errors.js';
 import type { GenerationOptions } from '../providers/types.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from './builtins.js';
-import { isTrusted } from './trust.js';
+import { bytesTrusted, trustedDirs } from './trust.js';
 import type { ConfigFile, ProfileConfig, ResolvedConfig } from './types.js';
 import { type RawConfig, validateConfig } from './validate.js';
 
@@ -42,30 +42,59 @@ export function stateDirFor(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'gpt');
 }
 
-async function parseFile(path: string): Promise<unknown> {
-  const ext = extname(path);
-  if (CODE_EXTENSIONS.has(ext)) {
-    const { pathToFileURL } = await import('node:url');
-    const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
-    return mod.default ?? mod;
-  }
-  const text = readFileSync(path, 'utf8');
+/** Parses config text by its file name; code files are the caller's to run. */
+async function parseText(path: string, text: string): Promise<unknown> {
   if (path.endsWith('package.json')) return (JSON.parse(text) as Record<string, unknown>).gpt;
-  if (ext === '.json') return JSON.parse(text);
+  if (extname(path) === '.json') return JSON.parse(text);
   // .gptrc (no extension) may be JSON or YAML; YAML is a superset of JSON.
   const { parse } = await import('yaml');
   return parse(text);
 }
 
-async function readConfigFile(path: string): Promise<RawConfig> {
+/** The user's own config or --config: trusted, so a JS file is imported as usual (its imports are the user's). */
+async function parseOwnFile(path: string): Promise<unknown> {
+  if (!CODE_EXTENSIONS.has(extname(path))) return parseText(path, readFileSync(path, 'utf8'));
+  const { pathToFileURL } = await import('node:url');
+  const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  return mod.default ?? mod;
+}
+
+async function asConfig(path: string, parse: () => Promise<unknown>): Promise<RawConfig> {
   let raw: unknown;
   try {
-    raw = await parseFile(path);
+    raw = await parse();
   } catch (error) {
+    if (error instanceof GptError) throw error;
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new GptError('config', `${path}: cannot be read as config: ${reason}`);
   }
   return validateConfig(raw, path);
+}
+
+const readConfigFile = (path: string): Promise<RawConfig> => asConfig(path, () => parseOwnFile(path));
+
+export interface ProjectConfig {
+  config: RawConfig | null;
+  trusted: boolean;
+}
+
+/**
+ * A project config, read once: the bytes whose sha256 decides trust are the bytes parsed (or run), so
+ * swapping the file while gpt starts cannot get other content trusted. Untrusted code is not run.
+ */
+export async function readProjectConfig(path: string, stateDir: string, read: (path: string) => Buffer = readFileSync): Promise<ProjectConfig> {
+  let bytes: Buffer;
+  try {
+    bytes = read(path);
+  } catch (error) {
+    throw new GptError('config', `${path}: cannot be read as config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const trusted = bytesTrusted(stateDir, path, bytes);
+  const text = bytes.toString('utf8');
+  if (!CODE_EXTENSIONS.has(extname(path))) return { config: await asConfig(path, () => parseText(path, text)), trusted };
+  if (!trusted) return { config: null, trusted };
+  const { runTrustedConfig } = await import('./code.js');
+  return { config: await asConfig(path, () => runTrustedConfig(path, text)), trusted };
 }
 
 function packageHasGptKey(path: string): boolean {
@@ -111,8 +140,24 @@ function merge<T>(base: T, over: unknown): T {
   return out as T;
 }
 
-/** Drops what an untrusted project config may not do, saying so once per key. */
-function restrictUntrusted(config: RawConfig, path: string, base: RawConfig, warnings: string[]): RawConfig {
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** This machine, by name alone (no DNS): where an untrusted project may send prompts (a local Ollama). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK_HOST.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+const trustCommand = (path: string) => `gpt config trust ${path}`;
+
+/**
+ * Drops what an untrusted project config may not do, saying so once per key. Base URLs it sets are
+ * recorded in `untrustedUrls` (profile → file): using such a profile is refused unless the URL is loopback.
+ */
+function restrictUntrusted(config: RawConfig, path: string, base: RawConfig, warnings: string[], untrustedUrls: Map<string, string>): RawConfig {
   const profiles = config.profiles ?? {};
   const kept: Record<string, Record<string, unknown>> = {};
   for (const [name, profile] of Object.entries(profiles)) {
@@ -120,15 +165,17 @@ function restrictUntrusted(config: RawConfig, path: string, base: RawConfig, war
     for (const key of GUARDED_PROFILE_KEYS) {
       if (copy[key] !== undefined) {
         delete copy[key];
-        warnings.push(`ignoring profiles.${name}.${key} from untrusted ${path} (trust it with: gpt config trust ${path})`);
+        warnings.push(`ignoring profiles.${name}.${key} from untrusted ${path} (trust it with: ${trustCommand(path)})`);
       }
     }
-    // A project may point a keyless profile anywhere, but never redirect one that sends a key.
     const existing = { ...BUILTIN_PROFILES[name], ...base.profiles?.[name] } as Partial<ProfileConfig>;
-    const sendsKey = Boolean(existing.apiKeyEnv || existing.apiKeyCommand);
-    if (copy.baseUrl !== undefined && sendsKey && copy.baseUrl !== existing.baseUrl) {
-      delete copy.baseUrl;
-      warnings.push(`ignoring profiles.${name}.baseUrl from untrusted ${path}: it would send your key to a URL you have not chosen (trust it with: gpt config trust ${path})`);
+    if (typeof copy.baseUrl === 'string' && copy.baseUrl !== existing.baseUrl) {
+      const sendsKey = Boolean(existing.apiKeyEnv || existing.apiKeyCommand);
+      // A key never goes where an untrusted file points, not even to this machine: keep the user's URL.
+      if (sendsKey && isLoopbackUrl(copy.baseUrl)) {
+        delete copy.baseUrl;
+        warnings.push(`ignoring profiles.${name}.baseUrl from untrusted ${path}: it would send your key to a URL you have not chosen (trust it with: ${trustCommand(path)})`);
+      } else untrustedUrls.set(name, path);
     }
     kept[name] = copy;
   }
@@ -175,6 +222,91 @@ export interface LoadOptions {
   profileHint?: string;
   /** A model asked for by something below flags and env (a template's front matter). */
   modelHint?: string;
+  /** Set when the hint comes from an untrusted template: its file, and what to trust to allow it. */
+  hintUntrusted?: { file: string; trust: string };
+  /** For commands that send nothing (`gpt cost`, `gpt config`): where prompts would go is not checked. */
+  sendsNothing?: boolean;
+}
+
+interface FilesRead {
+  merged: RawConfig;
+  files: ConfigFile[];
+  warnings: string[];
+  /** profile → the untrusted file that set its baseUrl. */
+  untrustedUrls: Map<string, string>;
+  /** The project config when it is untrusted (its defaultProfile and templates.paths are not the user's choice). */
+  untrustedProject?: { path: string; config: RawConfig };
+}
+
+/** User config, then the project config over it (or --config alone), each read and validated once. */
+async function readFiles(flags: Record<string, unknown>, cwd: string, configDir: string, stateDir: string): Promise<FilesRead> {
+  const read: FilesRead = { merged: {}, files: [], warnings: [], untrustedUrls: new Map() };
+  const explicit = typeof flags.config === 'string' ? resolve(cwd, flags.config) : null;
+  if (explicit) {
+    if (!existsSync(explicit)) throw new GptError('config', `--config ${flags.config}: no such file`);
+    read.merged = await readConfigFile(explicit);
+    read.files.push({ path: explicit, scope: 'flag', trusted: true, loaded: true });
+    return read;
+  }
+  const userFile = findUserConfig(configDir);
+  if (userFile) {
+    read.merged = await readConfigFile(userFile);
+    read.files.push({ path: userFile, scope: 'user', trusted: true, loaded: true });
+  }
+  const projectFile = findProjectConfig(cwd, configDir);
+  if (!projectFile) return read;
+  const { config, trusted } = await readProjectConfig(projectFile, stateDir);
+  if (!config) {
+    read.warnings.push(`not running untrusted ${projectFile} (it is code); after reading it, trust it with: ${trustCommand(projectFile)}`);
+    read.files.push({ path: projectFile, scope: 'project', trusted, loaded: false });
+    return read;
+  }
+  const project = trusted ? config : restrictUntrusted(config, projectFile, read.merged, read.warnings, read.untrustedUrls);
+  if (!trusted) read.untrustedProject = { path: projectFile, config: project };
+  read.merged = merge(read.merged, project);
+  read.files.push({ path: projectFile, scope: 'project', trusted, loaded: true });
+  return read;
+}
+
+interface ProfileChoice {
+  name: string;
+  source: string;
+  /** Set when the choice is not the user's: the untrusted file, and the command that would make it so. */
+  untrusted?: { file: string; trust: string };
+}
+
+/** flag > env > template front matter > config defaultProfile > built-in; the first that is set wins. */
+function profileChoices(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, more: LoadOptions, read: FilesRead, fileOf: (has: (c: RawConfig) => unknown) => string): ProfileChoice[] {
+  const choices: ProfileChoice[] = [];
+  if (typeof flags.profile === 'string') choices.push({ name: flags.profile, source: 'flag --profile' });
+  if (env.GPT_PROFILE) choices.push({ name: env.GPT_PROFILE, source: 'env GPT_PROFILE' });
+  if (more.profileHint) choices.push({ name: more.profileHint, source: 'template front matter', ...(more.hintUntrusted ? { untrusted: more.hintUntrusted } : {}) });
+  if (read.merged.defaultProfile) {
+    const untrustedFile = read.untrustedProject?.config.defaultProfile !== undefined ? read.untrustedProject.path : undefined;
+    choices.push({ name: read.merged.defaultProfile, source: fileOf((c) => c.defaultProfile), ...(untrustedFile ? { untrusted: { file: untrustedFile, trust: untrustedFile } } : {}) });
+  }
+  choices.push({ name: DEFAULT_PROFILE, source: 'built-in' });
+  return choices;
+}
+
+/**
+ * Untrusted project content may not choose where prompts go: a profile it picks (when the user's own choice
+ * would differ) or a base URL it sets must point at this machine, or gpt stops before anything is sent.
+ */
+function checkDestination(choices: ProfileChoice[], profileName: string, baseUrl: string, baseUrlSource: string, read: FilesRead): void {
+  if (isLoopbackUrl(baseUrl)) return;
+  const urlFile = read.untrustedUrls.get(profileName);
+  if (urlFile && baseUrlSource === urlFile) {
+    throw new GptError('config', `profiles.${profileName}.baseUrl ${baseUrl} comes from untrusted ${urlFile}: gpt will not send your prompts there until you read the file and run: ${trustCommand(urlFile)}`);
+  }
+  const chosen = choices[0]!;
+  const usersOwn = choices.find((c) => !c.untrusted)!;
+  if (chosen.untrusted && chosen.name !== usersOwn.name) {
+    throw new GptError(
+      'config',
+      `untrusted ${chosen.untrusted.file} chooses profile '${profileName}', which sends prompts to ${baseUrl}: gpt will not send them there until you read it and run: ${trustCommand(chosen.untrusted.trust)} (or pass -p ${profileName})`,
+    );
+  }
 }
 
 export async function loadConfig(
@@ -185,48 +317,18 @@ export async function loadConfig(
 ): Promise<ResolvedConfig> {
   const configDir = configDirFor(env);
   const stateDir = stateDirFor(env);
-  const files: ConfigFile[] = [];
-  const warnings: string[] = [];
   const sources: Record<string, string> = {};
-  let merged: RawConfig = {};
-
-  const explicit = typeof flags.config === 'string' ? resolve(cwd, flags.config) : null;
-  if (explicit) {
-    if (!existsSync(explicit)) throw new GptError('config', `--config ${flags.config}: no such file`);
-    merged = await readConfigFile(explicit);
-    files.push({ path: explicit, scope: 'flag', trusted: true, loaded: true });
-  } else {
-    const userFile = findUserConfig(configDir);
-    if (userFile) {
-      merged = await readConfigFile(userFile);
-      files.push({ path: userFile, scope: 'user', trusted: true, loaded: true });
-    }
-    const projectFile = findProjectConfig(cwd, configDir);
-    if (projectFile) {
-      const trusted = isTrusted(stateDir, projectFile);
-      if (!trusted && CODE_EXTENSIONS.has(extname(projectFile))) {
-        warnings.push(`not running untrusted ${projectFile} (it is code); after reading it, trust it with: gpt config trust ${projectFile}`);
-        files.push({ path: projectFile, scope: 'project', trusted, loaded: false });
-      } else {
-        let project = await readConfigFile(projectFile);
-        if (!trusted) project = restrictUntrusted(project, projectFile, merged, warnings);
-        merged = merge(merged, project);
-        files.push({ path: projectFile, scope: 'project', trusted, loaded: true });
-      }
-    }
-  }
+  const read = await readFiles(flags, cwd, configDir, stateDir);
+  const { merged, files, warnings } = read;
   const fileOf = (has: (c: RawConfig) => unknown): string => {
     // The last file that set the key wins, like the merge.
     const found = [...files].reverse().find((f) => f.loaded);
     return found && has(merged) !== undefined ? found.path : 'built-in';
   };
 
-  let profileName: string;
-  if (typeof flags.profile === 'string') [profileName, sources.profile] = [flags.profile, 'flag --profile'];
-  else if (env.GPT_PROFILE) [profileName, sources.profile] = [env.GPT_PROFILE, 'env GPT_PROFILE'];
-  else if (more.profileHint) [profileName, sources.profile] = [more.profileHint, 'template front matter'];
-  else if (merged.defaultProfile) [profileName, sources.profile] = [merged.defaultProfile, fileOf((c) => c.defaultProfile)];
-  else [profileName, sources.profile] = [DEFAULT_PROFILE, 'built-in'];
+  const choices = profileChoices(flags, env, more, read, fileOf);
+  const profileName = choices[0]!.name;
+  sources.profile = choices[0]!.source;
 
   const builtin = BUILTIN_PROFILES[profileName];
   const configured = merged.profiles?.[profileName] as Partial<ProfileConfig> | undefined;
@@ -259,6 +361,7 @@ export async function loadConfig(
     sources.baseUrl = 'flag --base-url';
   }
   profile.baseUrl = profile.baseUrl.replace(/\/+$/, '');
+  if (!profile.simulate && !more.sendsNothing) checkDestination(choices, profileName, profile.baseUrl, sources.baseUrl, read);
 
   let model: string;
   if (typeof flags.model === 'string') [model, sources.model] = [flags.model, 'flag --model'];
@@ -269,7 +372,9 @@ export async function loadConfig(
   else [model, sources.model] = [profile.model ?? 'gpt-5-mini', `built-in (profile ${profileName})`];
 
   const pricing = { ...merged.pricing, ...profile.pricing } as ResolvedConfig['pricing'];
-  const templatePaths = (merged.templates?.paths ?? []).map((p) => resolve(cwd, p.replace(/^~(?=\/|$)/, env.HOME || homedir())));
+  const templateDir = (p: string) => resolve(cwd, p.replace(/^~(?=\/|$)/, env.HOME || homedir()));
+  const templatePaths = (merged.templates?.paths ?? []).map(templateDir);
+  const untrustedTemplatePaths = (read.untrustedProject?.config.templates?.paths ?? []).map(templateDir);
 
   return {
     profileName,
@@ -278,6 +383,11 @@ export async function loadConfig(
     defaults: defaultsToOptions(merged.defaults),
     pricing,
     templatePaths,
+    trust: {
+      dirs: trustedDirs(stateDir),
+      untrustedTemplatePaths,
+      ...(read.untrustedProject ? { untrustedProject: read.untrustedProject.path } : {}),
+    },
     budget: { ...merged.budget },
     configDir,
     stateDir,

@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   pricing: Record<string, PricingOverride>;
   /** Extra template folders (absolute), from `templates.paths`. */
   templatePaths: string[];
+  /** What the user has trusted, and which project content is not theirs (see config/trust.ts). */
+  trust: TrustView;
   budget: { maxCostPerRun?: number };
   /** `$XDG_CONFIG_HOME/gpt` (default ~/.config/gpt). */
   configDir: string;
@@ -57,4 +59,13 @@ export interface ConfigFile {
   trusted: boolean;
   /** False when the file was skipped (an untrusted file that would run code). */
   loaded: boolean;
+}
+
+export interface TrustView {
+  /** Directories trusted with `gpt config trust <dir>` (canonical). */
+  dirs: string[];
+  /** `templates.paths` entries that an untrusted project config added. */
+  untrustedTemplatePaths: string[];
+  /** The project config file, when it is not trusted. */
+  untrustedProject?: string;
 }

@@ -7,6 +7,8 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
 // Only the yaml-free part of templates: `gpt chat` must not load the front-matter parser.
 import { mergeOptions, withSystem } from '../templates/options.js';
+import type { Template, TemplateWhere } from '../templates/types.js';
+import type { LoadOptions } from '../config/load.js';
 
 export interface PromptRequest {
   messages: ChatMessage[];
@@ -47,4 +49,24 @@ export function templateRequest(
   const { system: defaultSystem, ...fromDefaults } = config.defaults;
   const options = mergeOptions([fromFlags, rendered.options, fromDefaults]);
   return { options, messages: applySystem(rendered.messages, flagSystem, defaultSystem) };
+}
+
+/** Where templates are looked up, with what the user trusts (so untrusted ones are confined). */
+export function templateWhere(config: ResolvedConfig, cwd: string): TemplateWhere {
+  const { trust } = config;
+  return {
+    cwd,
+    templatePaths: config.templatePaths,
+    configDir: config.configDir,
+    trust: { dirs: trust.dirs, untrustedPaths: trust.untrustedTemplatePaths, ...(trust.untrustedProject ? { untrustedConfig: trust.untrustedProject } : {}) },
+  };
+}
+
+/** What a template's front matter asks of config; an untrusted template's profile choice is checked there. */
+export function templateHints(template: Template): LoadOptions {
+  return {
+    ...(template.profile !== undefined ? { profileHint: template.profile } : {}),
+    ...(template.model !== undefined ? { modelHint: template.model } : {}),
+    ...(template.confinedTo ? { hintUntrusted: { file: template.path, trust: template.confinedTo.trust } } : {}),
+  };
 }

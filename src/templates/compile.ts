@@ -1,9 +1,8 @@
 /** Templates for many lines (`gpt batch --template`, and `gpt cost` on a batch file, which must count the same). */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { BatchItem } from '../batch/types.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage } from '../providers/types.js';
+import { IncludeError, readTemplateFile } from './include.js';
 import { withSystem } from './options.js';
 import { scanBody, splitSegments, TemplateSyntaxError, type Token } from './syntax.js';
 import type { Template } from './types.js';
@@ -34,12 +33,11 @@ export async function compileTemplate(t: Template, system: { flag?: string; fall
   for (const tokens of all) {
     for (const token of tokens) {
       if (token.kind !== 'file' || files.has(token.path)) continue;
-      const file = resolve(dirname(t.path), token.path);
       try {
-        files.set(token.path, await readFile(file, 'utf8'));
+        files.set(token.path, await readTemplateFile(t, token.path));
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw new GptError('usage', `${t.path}: cannot include {{file:${token.path}}}: ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}`);
+        if (!(err instanceof IncludeError)) throw err;
+        throw new GptError('usage', `${t.path}: cannot include {{file:${token.path}}}: ${err.message}`);
       }
     }
   }

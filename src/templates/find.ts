@@ -1,10 +1,11 @@
 /** The template loader: where templates live, reading them, listing them. All file I/O for templates is here. */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GptError } from '../errors.js';
+import { readTemplateFile } from './include.js';
 import { parseTemplate } from './parse.js';
 import { resolveSchema } from './schema.js';
 import { closest } from './syntax.js';
@@ -15,6 +16,8 @@ export interface TemplateDir {
   /** How the folder is shown to the user: ./prompts, a templates.paths entry, the user folder, or built-in. */
   label: string;
   source: 'project' | 'templates.paths' | 'user' | 'built-in';
+  /** Absent for a trusted folder; else the confinement its templates get (see Template.confinedTo). */
+  confinedTo?: { dir: string; trust: string };
 }
 
 /**
@@ -42,16 +45,32 @@ const canonical = (dir: string) => {
   }
 };
 
+const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/** Whether a folder is the user's: under a trusted directory, the user config dir or the shipped prompts. */
+function trustedFolder(dir: string, where: TemplateWhere, builtin: string | null): boolean {
+  const real = canonical(dir);
+  const own = [...(where.trust?.dirs ?? []), canonical(where.configDir), ...(builtin ? [canonical(builtin)] : [])];
+  return own.some((d) => inside(real, d));
+}
+
 /** The search path in order (SPEC: ./prompts, templates.paths, $XDG_CONFIG_HOME/gpt/prompts), then the shipped ones. */
 export function templateDirs(where: TemplateWhere): TemplateDir[] {
   const home = homedir();
   const show = (dir: string) => (home && dir.startsWith(home + sep) ? `~${dir.slice(home.length)}` : dir);
+  const builtin = where.builtinDir === undefined ? builtinPromptsDir() : where.builtinDir;
+  const untrustedPaths = new Set((where.trust?.untrustedPaths ?? []).map((p) => resolve(where.cwd, p)));
+  const confine = (dir: string, trust: string) => (trustedFolder(dir, where, builtin) ? {} : { confinedTo: { dir, trust } });
+  const project = join(where.cwd, 'prompts');
   const dirs: TemplateDir[] = [
-    { dir: join(where.cwd, 'prompts'), label: `.${sep}prompts`, source: 'project' },
-    ...where.templatePaths.map((p) => ({ dir: resolve(where.cwd, p), label: show(resolve(where.cwd, p)), source: 'templates.paths' as const })),
+    { dir: project, label: `.${sep}prompts`, source: 'project', ...confine(project, where.cwd) },
+    ...where.templatePaths.map((p) => {
+      const dir = resolve(where.cwd, p);
+      const untrusted = untrustedPaths.has(dir) ? confine(dir, where.trust?.untrustedConfig ?? dir) : {};
+      return { dir, label: show(dir), source: 'templates.paths' as const, ...untrusted };
+    }),
     { dir: join(where.configDir, 'prompts'), label: show(join(where.configDir, 'prompts')), source: 'user' },
   ];
-  const builtin = where.builtinDir === undefined ? builtinPromptsDir() : where.builtinDir;
   if (builtin) dirs.push({ dir: builtin, label: 'built-in', source: 'built-in' });
   const seen = new Set<string>();
   return dirs.filter(({ dir }) => {
@@ -60,19 +79,29 @@ export function templateDirs(where: TemplateWhere): TemplateDir[] {
   });
 }
 
+/** A template named by path is confined to its own folder unless that folder is one the user trusts. */
+function dirForPath(file: string, where: TemplateWhere): TemplateDir {
+  const dir = dirname(file);
+  const known = templateDirs(where).find((d) => canonical(d.dir) === canonical(dir));
+  if (known) return known;
+  const builtin = where.builtinDir === undefined ? builtinPromptsDir() : where.builtinDir;
+  return { dir, label: dir, source: 'project', ...(trustedFolder(dir, where, builtin) ? {} : { confinedTo: { dir, trust: dir } }) };
+}
+
 /** A value with a slash or ending in .md is a file path; anything else is a name to look up. */
 export const isTemplatePath = (nameOrPath: string) => /[\\/]/.test(nameOrPath) || /\.md$/i.test(nameOrPath);
 
-/** Reads, parses and checks one template file (its schema file too). */
-export async function loadTemplate(file: string): Promise<Template> {
+/** Reads, parses and checks one template file (its schema file too), under its folder's trust. */
+export async function loadTemplate(file: string, confinedTo?: TemplateDir['confinedTo']): Promise<Template> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // The template itself is read like an include of its own folder: a link out of an untrusted folder is refused.
+    text = await readTemplateFile({ path: file, ...(confinedTo ? { confinedTo } : {}) } as Template, basename(file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new GptError('usage', `cannot read template ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (error as Error).message)}`);
+    throw new GptError('usage', `cannot read template ${file}: ${(error as Error).message.replace(`${file}: `, '')}`);
   }
-  return resolveSchema(parseTemplate(text, file));
+  const template = parseTemplate(text, file);
+  return resolveSchema(confinedTo ? { ...template, confinedTo } : template);
 }
 
 const missingFile = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
@@ -88,11 +117,14 @@ async function templateFiles(dir: string): Promise<string[]> {
 }
 
 export async function findTemplate(nameOrPath: string, where: TemplateWhere): Promise<Template> {
-  if (isTemplatePath(nameOrPath)) return loadTemplate(resolve(where.cwd, nameOrPath));
+  if (isTemplatePath(nameOrPath)) {
+    const file = resolve(where.cwd, nameOrPath);
+    return loadTemplate(file, dirForPath(file, where).confinedTo);
+  }
   const dirs = templateDirs(where);
-  for (const { dir } of dirs) {
+  for (const { dir, confinedTo } of dirs) {
     const file = join(dir, `${nameOrPath}.md`);
-    if (existsSync(file)) return loadTemplate(file);
+    if (existsSync(file)) return loadTemplate(file, confinedTo);
   }
   const names = (await Promise.all(dirs.map((d) => templateFiles(d.dir)))).flat().map((f) => f.replace(/\.md$/i, ''));
   const guess = closest(nameOrPath, names);
@@ -102,23 +134,33 @@ export async function findTemplate(nameOrPath: string, where: TemplateWhere): Pr
   );
 }
 
+export interface ListedTemplate {
+  template: Template;
+  foundIn: string;
+  source: TemplateDir['source'];
+  /** Later folders on the search path that hold a template of the same name, hidden by this one. */
+  shadows: string[];
+}
+
 /**
  * Every template on the search path, the first of each name winning as in findTemplate. A file that fails
  * to load goes to `onError` when given (so one broken file does not hide the rest); otherwise it throws.
  */
-export async function listTemplates(
-  where: TemplateWhere,
-  onError?: (file: string, error: unknown) => void,
-): Promise<Array<{ template: Template; foundIn: string; source: TemplateDir['source'] }>> {
-  const found: Array<{ template: Template; foundIn: string; source: TemplateDir['source'] }> = [];
-  const seen = new Set<string>();
-  for (const { dir, label, source } of templateDirs(where)) {
+export async function listTemplates(where: TemplateWhere, onError?: (file: string, error: unknown) => void): Promise<ListedTemplate[]> {
+  const found: ListedTemplate[] = [];
+  const byName = new Map<string, ListedTemplate>();
+  for (const { dir, label, source, confinedTo } of templateDirs(where)) {
     for (const file of await templateFiles(dir)) {
       const name = file.replace(/\.md$/i, '');
-      if (seen.has(name)) continue;
-      seen.add(name);
+      const first = byName.get(name);
+      if (first) {
+        first.shadows.push(label);
+        continue;
+      }
       try {
-        found.push({ template: await loadTemplate(join(dir, file)), foundIn: label, source });
+        const listed = { template: await loadTemplate(join(dir, file), confinedTo), foundIn: label, source, shadows: [] };
+        byName.set(name, listed);
+        found.push(listed);
       } catch (error) {
         if (!onError) throw error;
         onError(join(dir, file), error);
@@ -126,4 +168,13 @@ export async function listTemplates(
     }
   }
   return found;
+}
+
+/** The folders after the template's own that hold a template of the same name (what it hides). */
+export async function shadowedBy(template: Template, where: TemplateWhere): Promise<string[]> {
+  const dirs = templateDirs(where);
+  const own = dirs.findIndex((d) => canonical(d.dir) === canonical(dirname(template.path)));
+  if (own === -1) return [];
+  const later = await Promise.all(dirs.slice(own + 1).map(async (d) => ((await templateFiles(d.dir)).includes(basename(template.path)) ? [d.label] : [])));
+  return later.flat();
 }

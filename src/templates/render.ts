@@ -6,10 +6,9 @@
  * there; when it does not, the piped text is appended to the last user message after a blank line, so any
  * template can be fed stdin. Whitespace-only stdin counts as no input.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { IncludeError, readTemplateFile } from './include.js';
 import { templateOptions } from './parse.js';
 import { resolveSchema } from './schema.js';
 import { TemplateSyntaxError, didYouMean, scanBody, splitSegments, variablesIn } from './syntax.js';
@@ -114,12 +113,11 @@ export async function renderTemplate(
   const readIncludes = async (text: string, line: (tokenLine: number) => number | undefined) => {
     for (const token of scanBody(text)) {
       if (token.kind !== 'file' || files.has(token.path)) continue;
-      const file = isAbsolute(token.path) ? token.path : join(dirname(t.path), token.path);
       try {
-        files.set(token.path, await readFile(file, 'utf8'));
+        files.set(token.path, await readTemplateFile(t, token.path));
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        fail(`cannot include {{file:${token.path}}}: ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`, line(token.line));
+        if (!(error instanceof IncludeError)) throw error;
+        fail(`cannot include {{file:${token.path}}}: ${error.message}`, line(token.line));
       }
     }
   };

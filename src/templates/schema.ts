@@ -1,18 +1,24 @@
 /** Reading and checking JSON schemas for structured output (front matter `schema:` and `--schema file.json`). */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import { GptError } from '../errors.js';
+import { IncludeError, readTemplateFile } from './include.js';
 import { schemaNameFor } from './parse.js';
 import type { Template } from './types.js';
 
 /** Reads a JSON schema file; the schema's name comes from the file name. Errors are usage errors naming the file. */
-export async function loadSchemaFile(file: string, source = file): Promise<{ name: string; schema: Record<string, unknown> }> {
+export async function loadSchemaFile(
+  file: string,
+  source = file,
+  read: (file: string) => Promise<string> = (f) => readFile(f, 'utf8'),
+): Promise<{ name: string; schema: Record<string, unknown> }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await read(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new GptError('usage', `${source}: cannot read schema file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
+    const why = error instanceof IncludeError ? error.message.replace(`${file}: `, '') : code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message);
+    throw new GptError('usage', `${source}: cannot read schema file ${file}: ${why}`);
   }
   let schema: unknown;
   try {
@@ -54,7 +60,8 @@ export async function checkSchema(schema: Record<string, unknown>, source: strin
 /** Reads a template's `schema: file.json` and checks its schema; returns the template with `schema` filled in. */
 export async function resolveSchema(t: Template): Promise<Template> {
   if (!t.schema && !t.schemaFile) return t;
-  const schema = t.schema ?? (await loadSchemaFile(t.schemaFile!, t.path));
+  // Read like an include: an untrusted template's schema file must sit in its own folder.
+  const schema = t.schema ?? (await loadSchemaFile(t.schemaFile!, t.path, (file) => readTemplateFile(t, relative(dirname(t.path), file))));
   await checkSchema(schema.schema, t.schemaFile ?? t.path);
   return { ...t, schema };
 }

@@ -25,6 +25,11 @@ export interface Template {
   body: string;
   /** The line of the file the body starts on, so body errors can name `file:line`. */
   bodyLine: number;
+  /**
+   * Set for a template from an untrusted folder: it may read files only inside `dir`, and the profile it
+   * picks must not send prompts off this machine; `trust` is what `gpt config trust` needs to allow more.
+   */
+  confinedTo?: { dir: string; trust: string };
 }
 
 /** Where templates are looked up (SPEC: Templates). */
@@ -36,6 +41,15 @@ export interface TemplateWhere {
   configDir: string;
   /** The templates shipped with gpt, searched last; undefined finds them next to the package, null skips them. */
   builtinDir?: string | null;
+  /** What the user trusts; absent: ./prompts is untrusted, templates.paths trusted. */
+  trust?: {
+    /** Directories trusted with `gpt config trust <dir>` (canonical). */
+    dirs: string[];
+    /** templates.paths entries added by an untrusted project config. */
+    untrustedPaths: string[];
+    /** That untrusted config file, which is what to trust for them. */
+    untrustedConfig?: string;
+  };
 }
 
 /** One variable as `gpt templates` shows it. */

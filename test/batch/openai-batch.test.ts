@@ -43,6 +43,7 @@ function configFor(profile: Partial<ProfileConfig> = {}): ResolvedConfig {
     defaults: {},
     pricing: {},
     templatePaths: [],
+    trust: { dirs: [], untrustedTemplatePaths: [] },
     budget: {},
     configDir: stateDir,
     stateDir,

@@ -133,19 +133,20 @@ describe('trust for project configs', () => {
   it('an untrusted project config cannot redirect a keyed profile or set apiKeyCommand/headers', async () => {
     const evil = { profiles: { openai: { baseUrl: 'https://evil.example/v1', apiKeyCommand: 'curl evil', headers: { x: 'y' } }, local: { baseUrl: 'http://127.0.0.1:9/v1' } }, defaults: { model: 'm' } };
     const { cwd, env, project } = setup({ '.gptrc.json': JSON.stringify(evil) });
-    const c = await loadConfig({}, env, cwd);
-    expect(c.profile.baseUrl).toBe('https://api.openai.com/v1');
+    // Sending anything through the redirected profile is refused; commands that send nothing see the file's values.
+    await expect(loadConfig({}, env, cwd)).rejects.toThrow(/profiles\.openai\.baseUrl https:\/\/evil\.example\/v1 comes from untrusted .*gpt config trust/);
+    const c = await loadConfig({}, env, cwd, { sendsNothing: true });
     expect(c.profile.apiKeyCommand).toBeUndefined();
     expect(c.profile.headers).toBeUndefined();
     expect(c.model).toBe('m');
-    expect(c.warnings.join('\n')).toMatch(/ignoring profiles\.openai\.baseUrl .*gpt config trust/);
-    // A keyless profile of the project's own may point anywhere.
+    expect(c.warnings.join('\n')).toMatch(/ignoring profiles\.openai\.apiKeyCommand .*gpt config trust/);
+    // A keyless profile of the project's own may point at this machine.
     expect((await loadConfig({ profile: 'local' }, env, cwd)).profile.baseUrl).toBe('http://127.0.0.1:9/v1');
     // Once trusted, it applies; a changed file needs trusting again.
     trustFile(join(env.XDG_STATE_HOME, 'gpt'), join(project, '.gptrc.json'));
     expect((await loadConfig({}, env, cwd)).profile.baseUrl).toBe('https://evil.example/v1');
     writeFileSync(join(project, '.gptrc.json'), JSON.stringify({ ...evil, defaults: { model: 'changed' } }));
-    expect((await loadConfig({}, env, cwd)).profile.baseUrl).toBe('https://api.openai.com/v1');
+    await expect(loadConfig({}, env, cwd)).rejects.toThrow(/comes from untrusted/);
   });
 
   it('an untrusted JS project config is not executed', async () => {

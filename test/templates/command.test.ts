@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ writeFileSync(
   '---\ndescription: Translate text\nvars:\n  lang: {description: target language}\n  text: {default: "{{input}}", description: the text}\n---\n{{lang}}: {{text}}',
 );
 writeFileSync(join(team, 'joke.md'), '---\ndescription: |\n  Tell a joke\n  (second line)\n---\nA joke about {{topic}}, please.');
-const where = { cwd, templatePaths: [team], configDir: join(root, 'cfg'), builtinDir: null };
+const where = { cwd, templatePaths: [team], configDir: join(root, 'cfg'), builtinDir: null, trust: { dirs: [realpathSync(cwd)], untrustedPaths: [] } };
 
 function capture() {
   const io = { stdout: '', stderr: '' };
@@ -50,6 +50,8 @@ describe('gpt templates', () => {
           description: 'Translate text',
           path: join(cwd, 'prompts', 'translate.md'),
           found_in: './prompts',
+          trusted: true,
+          shadows: [],
           vars: [
             { name: 'lang', required: true, default: null, description: 'target language' },
             { name: 'text', required: false, default: '{{input}}', description: 'the text' },
@@ -60,6 +62,8 @@ describe('gpt templates', () => {
           description: 'Tell a joke\n(second line)',
           path: join(team, 'joke.md'),
           found_in: team,
+          trusted: true,
+          shadows: [],
           vars: [{ name: 'topic', required: true, default: null, description: null }],
         },
       ],
