@@ -1,7 +1,9 @@
 /** Entry point: parse, run, and turn any error into its message and exit code (in one place). */
 import { buildProgram, reportError } from './program.js';
+import { guardStdout } from './ui/stdout.js';
 
 async function main(): Promise<void> {
+  guardStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);

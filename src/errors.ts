@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'budget'
   | 'api'
   | 'batch_failed'
+  | 'output'
   | 'interrupted';
 
 const EXIT_CODES: Record<ErrorKind, number> = {
@@ -21,6 +22,7 @@ const EXIT_CODES: Record<ErrorKind, number> = {
   budget: 6,
   api: 7,
   batch_failed: 8,
+  output: 9,
   interrupted: 130,
 };
 

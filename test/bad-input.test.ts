@@ -51,6 +51,7 @@ const ROWS: Row[] = [
   { input: 'invalid schema file (not JSON)', args: ['chat', '--schema', 'DIR/bad-schema.json', 'hi'], code: 2, sees: /bad-schema\.json: not valid JSON/ },
   { input: 'invalid schema file (not an object)', args: ['chat', '--schema', 'DIR/not-object-schema.json', 'hi'], code: 2, sees: /not-object-schema\.json: a JSON schema must be an object/ },
   { input: 'binary stdin', args: ['chat', 'what is this'], stdin: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13]), code: 2, sees: /stdin looks like binary data/ },
+  { input: 'batch line over 64 MiB', args: ['batch', '/dev/zero'], code: 2, sees: /^gpt: batch input \/dev\/zero: line 1 is longer than 64 MiB, the most one line may hold$/m },
   { input: 'empty message, no stdin', args: ['chat', ''], code: 2, sees: /empty message/ },
   { input: 'empty stdin', args: ['chat'], stdin: '', code: 2, sees: /empty message: stdin was empty/ },
   { input: 'whitespace-only stdin', args: ['chat'], stdin: '  \n\n ', code: 2, sees: /empty message/ },

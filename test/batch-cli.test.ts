@@ -1,6 +1,6 @@
 /** `gpt batch` end to end: the built CLI against the loopback server, as a user would run it. */
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { lookupModel } from '../src/accounting/models.js';
 import type { Progress } from '../src/batch/runner.js';
 import { inShard } from '../src/batch/shard.js';
 import { ProgressLine, formatProgress } from '../src/ui/progress.js';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { BIN, cleanEnv, makeHome, runCli, type CliOptions, type CliResult } from './support/cli.js';
 import { type RecordedRequest, type Reply, startMockServer, type MockServer } from './support/mock-server.js';
 
 const KEY = 'sk-test-BATCHSECRET01fWXYZ';
@@ -433,5 +433,178 @@ describe('structured output in a batch', () => {
     const r2 = await gpt([input, '--schema', schema, '--no-validate', '--out', out2]);
     expect(r2.code).toBe(0);
     expect(results(readFileSync(out2, 'utf8')).every((l) => l.status === 'ok')).toBe(true);
+  });
+});
+
+/** A fresh home inside the test's temp dir, so afterAll removes it. */
+function tempHome(): string {
+  const home = mkdtempSync(join(dir, 'home-'));
+  mkdirSync(join(home, '.config'));
+  return home;
+}
+
+/** Runs a bash script in which `gpt` is the built CLI, with the environment gpt() gives it (pipes, FIFOs, ulimit). */
+function bash(script: string, options: { home?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const home = options.home ?? tempHome();
+  const env = { ...cleanEnv(home), OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, NODE: process.execPath, GPT_BIN: BIN, ...options.env };
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('bash', ['-c', `gpt() { "$NODE" "$GPT_BIN" "$@"; }\n${script}`], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+/** The usage records a home's usage log holds. */
+const usageRecords = (home: string): unknown[] => {
+  const path = join(home, '.local/state/gpt/usage.jsonl');
+  return existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+};
+
+describe('gpt batch, input that is not a regular file', () => {
+  it('/dev/stdin, process substitution and a FIFO are read like -: every line runs once, the spooled copy is deleted', async () => {
+    server.setDefault(echo());
+    const input = file('pipe.jsonl', jsonl(prompts(40)));
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const outs = [file('stdin.out.jsonl'), file('subst.out.jsonl'), file('fifo.out.jsonl')];
+    const fifo = file('input.fifo');
+    const r = await bash(
+      [
+        `cat "$IN" | gpt batch /dev/stdin --out "$OUT1" -q || exit`,
+        `gpt batch <(cat "$IN") --out "$OUT2" -q || exit`,
+        `mkfifo "$FIFO" && { cat "$IN" > "$FIFO" & } && gpt batch "$FIFO" --out "$OUT3" -q`,
+      ].join('\n'),
+      { env: { IN: input, OUT1: outs[0]!, OUT2: outs[1]!, OUT3: outs[2]!, FIFO: fifo, TMPDIR: tmp } },
+    );
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    for (const out of outs) {
+      const lines = readResults(out);
+      expect(lines).toHaveLength(40);
+      expect(okIds(lines).size).toBe(40);
+    }
+    expect(chatRequests()).toHaveLength(120);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a FIFO nobody writes to: SIGTERM ends the wait at once (exit 130), sending nothing and leaving no temp file', async () => {
+    const fifo = file('lonely.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    let signalledAt = 0;
+    // Signalled once the spool dir exists: gpt is waiting on the FIFO, with its handlers installed.
+    const onSpawn = (child: ChildProcess) => {
+      const timer = setInterval(() => {
+        if (readdirSync(tmp).length === 0) return;
+        clearInterval(timer);
+        signalledAt = Date.now();
+        child.kill('SIGTERM');
+      }, 5);
+      child.on('exit', () => clearInterval(timer));
+    };
+    const r = await gpt([fifo, '--out', file('lonely.out.jsonl')], { home: tempHome(), env: { TMPDIR: tmp }, onSpawn, timeoutMs: 20_000 });
+    expect(Date.now() - signalledAt).toBeLessThan(2_000);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toBe(`gpt: interrupted while reading batch input ${fifo}; nothing was sent\n`);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('/dev/zero (no newline, ever) ends promptly with a usage error naming the file and line 1', async () => {
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const r = await gpt(['/dev/zero', '--out', file('zero.out.jsonl')], { home: tempHome(), env: { TMPDIR: tmp }, timeoutMs: 20_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('gpt: batch input /dev/zero: line 1 is longer than 64 MiB, the most one line may hold\n');
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('gpt batch, output that cannot be written', () => {
+  it('a reader that closes stdout early (| head -1) ends gpt quietly: exit 0, in-flight requests cut, earned usage logged', async () => {
+    // t1 answers at once (the line the reader takes), t2 after it has gone (the write that fails); the rest never answer.
+    const replies: Record<string, Reply> = { 'item 1': { kind: 'answer', text: 'one' }, 'item 2': { kind: 'answer', text: 'two', delayMs: 300 } };
+    server.setDefault((request) => replies[promptOf(request)] ?? { kind: 'stall-before-headers' });
+    const home = tempHome();
+    let first = '';
+    const onSpawn = (child: ChildProcess) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (first) return;
+        first = chunk.toString('utf8').split('\n')[0]!;
+        child.stdout!.destroy();
+      });
+    };
+    const started = Date.now();
+    const r = await gpt([file('head.jsonl', jsonl(prompts(40))), '--concurrency', '4'], { home, onSpawn });
+    expect(JSON.parse(first)).toMatchObject({ id: 't1', status: 'ok', text: 'one' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/gpt:|Error|batch (done|stopped)/);
+    // The stalled requests in flight were cut, not waited for.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(chatRequests().length).toBeLessThan(40);
+    // t1 and t2 were answered, so paid for: both are logged, though t2 never reached the reader.
+    expect(usageRecords(home)).toHaveLength(2);
+  });
+
+  it('stdout on a full disk (/dev/full): one line naming it, exit 9', async () => {
+    server.setDefault(echo());
+    const r = await bash('gpt batch "$IN" -q > /dev/full', { env: { IN: file('full.jsonl', jsonl(prompts(5))) } });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toBe('gpt: cannot write to stdout: no space left on device (ENOSPC)\n');
+  });
+
+  it('--out hits the file-size limit mid-run: one line naming it (exit 9), the lines written are kept, --resume finishes', async () => {
+    // Long answers fill an 8 KiB file after a few lines; the usage log (short records) stays under the limit.
+    server.setDefault(echo({ text: 'x'.repeat(1000) }));
+    const input = file('limit.jsonl', jsonl(prompts(30)));
+    const out = file('limit.out.jsonl');
+    const r = await bash('ulimit -f 8 && gpt batch "$IN" --out "$OUT" --concurrency 2', { env: { IN: input, OUT: out } });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toMatch(/^batch stopped by an error: \d+ ok · 0 failed( · \d aborted)? · \d+ not run$/m);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('gpt:'))).toEqual([`gpt: cannot write ${out}: file too large (EFBIG)`]);
+    const kept = okIds(readResults(out));
+    expect(kept.size).toBeGreaterThan(0);
+    expect(kept.size).toBeLessThan(30);
+    const askedBefore = chatRequests().length;
+
+    const resumed = await gpt([input, '--out', out, '--resume'], { home: tempHome() });
+    expect(resumed.code).toBe(0);
+    expect(okIds(readResults(out)).size).toBe(30);
+    const again = chatRequests().slice(askedBefore).map((q) => `t${promptOf(q).split(' ')[1]}`);
+    expect(again.filter((id) => kept.has(id))).toEqual([]);
+  });
+
+  // Root writes anywhere, so this runs only as another user; the file-size limit above covers root.
+  it.skipIf(process.getuid?.() === 0)('--out in a read-only directory: one line naming the path, exit 9, nothing sent', async () => {
+    const ro = mkdtempSync(join(dir, 'ro-'));
+    execFileSync('chmod', ['555', ro]);
+    const r = await gpt([file('ro.jsonl', jsonl(prompts(3))), '--out', join(ro, 'out.jsonl')], { home: tempHome() });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toBe(`gpt: cannot write ${join(ro, 'out.jsonl.lock')}: permission denied (EACCES)\n`);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('a usage log that cannot be written (full, or its dir not a directory) is one warning; the batch succeeds', async () => {
+    server.setDefault(echo());
+    const full = tempHome();
+    mkdirSync(join(full, '.local/state/gpt'), { recursive: true });
+    symlinkSync('/dev/full', join(full, '.local/state/gpt/usage.jsonl'));
+    const out = file('log-full.out.jsonl');
+    const r = await gpt([file('log.jsonl', jsonl(prompts(20))), '--out', out, '-q'], { home: full });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`gpt: warning: could not write the usage log ${join(full, '.local/state/gpt/usage.jsonl')}: no space left on device (ENOSPC); the batch goes on without it\n`);
+    expect(okIds(readResults(out)).size).toBe(20);
+
+    const blocked = file('state-is-a-file', '');
+    const r2 = await gpt([file('log2.jsonl', jsonl(prompts(20))), '-q'], { home: tempHome(), env: { XDG_STATE_HOME: blocked } });
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).toBe(`gpt: warning: could not write the usage log ${join(blocked, 'gpt/usage.jsonl')}: not a directory (ENOTDIR); the batch goes on without it\n`);
+    expect(results(r2.stdout)).toHaveLength(20);
   });
 });

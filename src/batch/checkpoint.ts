@@ -10,7 +10,7 @@ import { open, readFile, rename, stat, truncate, unlink } from 'node:fs/promises
 import { GptError } from '../errors.js';
 import { LineSplitter } from './lines.js';
 import type { ResultLine, ResultSink } from './types.js';
-import { AppendWriter } from './writer.js';
+import { AppendWriter, outputError } from './writer.js';
 
 /** One line of a file, with the byte offset where it starts. */
 export interface ScannedLine {
@@ -213,9 +213,8 @@ async function lockOutput(path: string): Promise<() => Promise<void>> {
       await handle.close();
       return () => unlink(lock).catch(() => undefined);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
-        throw new GptError('usage', `cannot lock batch output ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {}, { cause: err });
-      }
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw outputError(lock, err);
+      if (attempt > 0) throw new GptError('usage', `cannot lock batch output ${path}: EEXIST`, {}, { cause: err });
       const owner = Number(await readFile(lock, 'utf8').catch(() => ''));
       if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
         throw new GptError('usage', `another gpt batch (pid ${owner}) is writing ${path}; wait for it, or remove ${lock} if that process is not gpt`);
@@ -254,9 +253,7 @@ export async function openCheckpoint(path: string, options: { resume: boolean })
   try {
     const state: CheckpointState =
       size > 0 ? await readCheckpoint(path) : { done: new Set(), failed: new Set(), lines: 0, superseded: 0, repair: 'none', truncatedBytes: 0 };
-    const appender = await AppendWriter.open(path).catch((err: NodeJS.ErrnoException) => {
-      throw new GptError('usage', `cannot write batch output ${path}: ${err.code ?? err.message}`, {}, { cause: err });
-    });
+    const appender = await AppendWriter.open(path);
     let rewritten = state.superseded > 0;
     return {
       state,
@@ -270,7 +267,10 @@ export async function openCheckpoint(path: string, options: { resume: boolean })
         try {
           await appender.close();
           if (!rewritten) return { compacted: false };
-          await compactOutput(path);
+          // A failed compaction leaves the appended file as it was: still a valid checkpoint for --resume.
+          await compactOutput(path).catch((err: unknown) => {
+            throw outputError(path, err);
+          });
           return { compacted: true };
         } finally {
           await unlock();

@@ -25,6 +25,7 @@ import { callApi, callJson, isTransientFailure } from '../providers/http-json.js
 import { httpError } from '../providers/retry.js';
 import { responsesAnswerText, responsesBody, unsupportedByResponses, usageFromResponses } from '../providers/responses.js';
 import type { ApiShape, ChatMessage, GenerationOptions, ProviderRequest, Usage } from '../providers/types.js';
+import { usageProblem } from '../providers/usage.js';
 import { scanLines } from './checkpoint.js';
 import { LineSplitter } from './lines.js';
 import { nextUnlessStopped, prepareItem, type BatchSummary, type Progress, type StopReason } from './runner.js';
@@ -657,8 +658,10 @@ export async function runOpenAIBatch(opts: OpenAIBatchOptions): Promise<BatchSum
     if (failure) return { line: errorResult(id, failure, 1) };
     const text = batch.endpoint === '/v1/responses' ? responsesAnswerText(body) : chatAnswerText(body);
     const raw = body.usage as Json | undefined;
+    const reported = raw && typeof raw === 'object' ? (batch.endpoint === '/v1/responses' ? usageFromResponses(raw) : usageFromChat(raw)) : undefined;
     let used: Usage;
-    if (raw && typeof raw === 'object') used = batch.endpoint === '/v1/responses' ? usageFromResponses(raw) : usageFromChat(raw);
+    // Counts that cannot be true are treated as missing, as live mode treats them.
+    if (reported && !usageProblem(reported, lookupModel(batch.model, config.pricing).contextWindow)) used = reported;
     else {
       // A Batch API body always carries usage; a server that omits it gets the output counted and marked estimated.
       const output = (await loadCounter(batch.model)).count(text);

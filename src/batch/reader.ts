@@ -7,7 +7,7 @@ import { Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { GptError, usageError } from '../errors.js';
 import { EFFORTS, type ChatMessage, type Effort, type GenerationOptions, type Role } from '../providers/types.js';
-import { LineSplitter, lineText } from './lines.js';
+import { LineSplitter, LineTooLong, MAX_LINE_BYTES, lineText } from './lines.js';
 import type { BatchEntry, BatchItem, LineError } from './types.js';
 
 export type InputFormat = 'jsonl' | 'csv';
@@ -17,6 +17,8 @@ export interface ReadOptions {
   format?: InputFormat;
   /** True when the batch runs with --template: line fields become template variables. */
   template?: boolean;
+  /** How errors name the input: the path given, or stdin. */
+  name?: string;
 }
 
 type Chunks = AsyncIterable<Buffer | string>;
@@ -43,7 +45,8 @@ export async function* openInput(path: string, stdin: AsyncIterable<Buffer | str
 /** Reads a batch file (or `-` for stdin): the entry point the `gpt batch` command uses. */
 export function readBatchFile(path: string, options: ReadOptions & { stdin?: AsyncIterable<Buffer | string> } = {}): AsyncGenerator<BatchEntry> {
   const format = options.format ?? (path === '-' ? undefined : formatForPath(path));
-  return readBatch(openInput(path, options.stdin), { ...options, format });
+  const name = options.name ?? (path === '-' ? 'stdin' : path);
+  return readBatch(openInput(path, options.stdin), { ...options, format, name });
 }
 
 /** Streams entries from raw input chunks, in input order. */
@@ -71,7 +74,14 @@ function sniffFormat(chunk: Buffer | string): InputFormat {
 }
 
 export async function* readJsonl(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
-  const splitter = new LineSplitter();
+  const splitter = new LineSplitter(MAX_LINE_BYTES);
+  const split = (chunk: Buffer | string): Buffer[] => {
+    try {
+      return splitter.push(chunk);
+    } catch (err) {
+      throw err instanceof LineTooLong ? tooLongError(err, options.name) : err;
+    }
+  };
   const template = options.template ?? false;
   let line = 0;
   // Lines of a chunk are handled in one synchronous pass: an async step per line would cost more than the parse.
@@ -90,9 +100,14 @@ export async function* readJsonl(source: Chunks, options: ReadOptions = {}): Asy
       yield jsonLineToEntry(value, line, template);
     }
   };
-  for await (const chunk of source) yield* entries(splitter.push(chunk));
+  for await (const chunk of source) yield* entries(split(chunk));
   const last = splitter.end();
   if (last) yield* entries([last]);
+}
+
+/** One line holds one prompt: a line past the cap means the wrong input, so the read stops (exit 2) instead of buffering it. */
+export function tooLongError(err: LineTooLong, name: string | undefined): GptError {
+  return new GptError('usage', `batch input${name ? ` ${name}` : ''}: ${err.message}, the most one line may hold`, {}, { cause: err });
 }
 
 function lineError(id: string, line: number, message: string): LineError {
@@ -257,7 +272,7 @@ function setOption(options: GenerationOptions, key: string, spec: OptionSpec, ra
 /** CSV rows: first row = column names; with a template every column is a variable, else `prompt` is the prompt. */
 export async function* readCsv(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
   const template = options.template ?? false;
-  const parser = parseCsv({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  const parser = parseCsv({ bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: MAX_LINE_BYTES });
   // pipeline, so a read error reaches the parser and an early stop of the consumer closes the input.
   pipeline(Readable.from(source), parser, () => {});
   let header: string[] | undefined;
@@ -273,6 +288,8 @@ export async function* readCsv(source: Chunks, options: ReadOptions = {}): Async
     }
   } catch (err) {
     if (err instanceof GptError) throw err;
+    const csvError = err as { code?: string; lines?: number };
+    if (csvError.code === 'CSV_MAX_RECORD_SIZE') throw tooLongError(new LineTooLong(csvError.lines ?? row + 1, MAX_LINE_BYTES), options.name);
     // A malformed file (an unclosed quote) cannot be resynchronised, so it stops the read.
     throw new GptError('usage', `cannot parse CSV batch input after data row ${row}: ${(err as Error).message}`, {}, { cause: err });
   } finally {

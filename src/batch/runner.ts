@@ -252,7 +252,9 @@ export async function runBatch(opts: RunBatchOptions): Promise<BatchSummary> {
     try {
       await opts.writer.write(line);
     } catch (err) {
+      // Nowhere to put answers (disk full, reader gone): requests still in flight would be paid for and lost.
       stop('fatal', err);
+      cutInFlight();
       return;
     }
     if (line.status === 'ok') ok++;

@@ -4,7 +4,14 @@
  */
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { GptError } from '../errors.js';
+import { writeFailure } from '../ui/stdout.js';
 import type { ResultLine, ResultSink } from './types.js';
+
+/** A failed write as the user sees it, `cannot write <path>: no space left on device (ENOSPC)` (exit 9), worded as for chat. */
+export function outputError(path: string, err: unknown): GptError {
+  return err instanceof GptError ? err : writeFailure(path, err as NodeJS.ErrnoException);
+}
 
 /** The output line for one result, in the SPEC's field order, newline included. */
 export function serializeResult(line: ResultLine): string {
@@ -43,7 +50,10 @@ export class AppendWriter implements ResultSink {
   ) {}
 
   static async open(path: string): Promise<AppendWriter> {
-    return new AppendWriter(await open(path, 'a', 0o600), path);
+    const handle = await open(path, 'a', 0o600).catch((err: unknown) => {
+      throw outputError(path, err);
+    });
+    return new AppendWriter(handle, path);
   }
 
   write(line: ResultLine): Promise<void> {
@@ -77,15 +87,23 @@ export class AppendWriter implements ResultSink {
   }
 
   private async append(bytes: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-      offset += bytesWritten;
+    try {
+      let offset = 0;
+      while (offset < bytes.length) {
+        const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw outputError(this.path, err);
     }
   }
 
   close(): Promise<void> {
-    this.closing ??= this.drained.then(() => this.handle.close());
+    this.closing ??= this.drained.then(() =>
+      this.handle.close().catch((err: unknown) => {
+        throw outputError(this.path, err);
+      }),
+    );
     return this.closing;
   }
 }
@@ -93,15 +111,20 @@ export class AppendWriter implements ResultSink {
 /** Writes results to a stream (stdout when there is no --out), honouring back-pressure. */
 export class StreamWriter implements ResultSink {
   private chain: Promise<void> = Promise.resolve();
+  /** The reader closed its end (EPIPE, as `| head -1` does): the caller ends quietly, as a pipeline expects. */
+  readerGone = false;
 
-  constructor(private readonly stream: Writable) {}
+  constructor(
+    private readonly stream: Writable,
+    private readonly name = 'to stdout',
+  ) {}
 
   write(line: ResultLine): Promise<void> {
     const text = serializeResult(line);
     const next = this.chain.then(
       () =>
         new Promise<void>((resolve, reject) => {
-          const ready = this.stream.write(text, (err) => (err ? reject(err) : undefined));
+          const ready = this.stream.write(text, (err) => (err ? reject(this.failed(err)) : undefined));
           if (ready) resolve();
           else this.stream.once('drain', resolve);
         }),
@@ -112,5 +135,10 @@ export class StreamWriter implements ResultSink {
 
   async close(): Promise<void> {
     await this.chain;
+  }
+
+  private failed(err: Error): GptError {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') this.readerGone = true;
+    return outputError(this.name, err);
   }
 }

@@ -3,10 +3,8 @@
  * budget and a checkpointed output; `--merge` joins shard outputs. The engine is src/batch/; this file
  * wires config, template, provider, output, progress, signals and the usage log around it.
  */
-import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { chmod, mkdir, open, stat, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
 import { countedUsage, loadCounter, type TokenCounter } from '../accounting/tokenizer.js';
@@ -16,10 +14,12 @@ import { openCheckpoint, type Checkpoint } from '../batch/checkpoint.js';
 import { readBatchFile, scanIds } from '../batch/reader.js';
 import { createInterrupt, defaultMessages, runBatch, type BatchSummary, type Progress, type TokenEstimate } from '../batch/runner.js';
 import { filterShard, inShard, mergeOutputs, parseShard, type Shard } from '../batch/shard.js';
+import { openBatchInput, type BatchInput } from '../batch/spool.js';
 import type { BatchEntry, BatchItem, ResultLine, ResultSink } from '../batch/types.js';
 import { StreamWriter } from '../batch/writer.js';
 import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import { flagOptions, loadConfig } from '../config/load.js';
+import { templateHints, templateWhere } from '../core/template-request.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type Output, warn } from '../core/prompt.js';
 import { GptError, usageError } from '../errors.js';
@@ -29,7 +29,8 @@ import { redact } from '../redact.js';
 import { compileTemplate } from '../templates/compile.js';
 import { checkSchema, findTemplate, loadSchemaFile, mergeOptions, resolveSchema, templateOptions, type Template } from '../templates/index.js';
 import { ProgressLine, formatSummary } from '../ui/progress.js';
-import { colorEnabled, isInteractive, style } from '../ui/term.js';
+import { writeErrorReason } from '../ui/stdout.js';
+import { colorEnabled, escapeControls, isInteractive, style } from '../ui/term.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -55,18 +56,31 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const shard = typeof flags.shard === 'string' ? parseShard(flags.shard) : undefined;
 
   const job = await prepare(flags);
-  const spool = input === '-' ? await spoolStdin() : undefined;
+  const source = await openInputInterruptibly(input);
   try {
-    const path = spool?.path ?? input;
-    const template = job.template !== undefined;
-    const total = await countEntries(path, template, shard);
+    const read = { template: job.template !== undefined, name: source.name };
+    const total = await countEntries(source.path, read, shard);
     const entries = (): AsyncIterable<BatchEntry> => {
-      const all = readBatchFile(path, { template });
+      const all = readBatchFile(source.path, read);
       return shard ? filterShard(all, shard) : all;
     };
     return await execute(job, flags, entries, total, outPath);
   } finally {
-    await spool?.cleanup();
+    await source.cleanup();
+  }
+}
+
+/** Ctrl-C or SIGTERM while a pipe or FIFO is copied (its writer may never come) stops the copy; nothing was sent yet. */
+async function openInputInterruptibly(input: string): Promise<BatchInput> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await openBatchInput(input, { stdin: process.stdin, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -92,11 +106,11 @@ async function prepare(flags: Record<string, unknown>): Promise<Job> {
   let template: Template | undefined;
   if (typeof flags.template === 'string') {
     // The schema file is read and checked here, once, not once per line.
-    template = await resolveSchema(await findTemplate(flags.template, { cwd, templatePaths: base.templatePaths, configDir: base.configDir }));
+    template = await resolveSchema(await findTemplate(flags.template, templateWhere(base, cwd)));
   }
   const config =
     template && (template.profile !== undefined || template.model !== undefined)
-      ? await loadConfig(flags, process.env, cwd, { profileHint: template.profile, modelHint: template.model })
+      ? await loadConfig(flags, process.env, cwd, templateHints(template))
       : base;
   for (const message of config.warnings) warn(out, flags, message);
 
@@ -152,27 +166,12 @@ async function prepare(flags: Record<string, unknown>): Promise<Job> {
 }
 
 /** The duplicate-id pass over the whole input (a duplicate is refused even across shards); returns this run's entry count. */
-async function countEntries(path: string, template: boolean, shard: Shard | undefined): Promise<number> {
-  const ids = await scanIds(readBatchFile(path, { template }));
+async function countEntries(path: string, read: { template: boolean; name: string }, shard: Shard | undefined): Promise<number> {
+  const ids = await scanIds(readBatchFile(path, read));
   if (!shard) return ids.size;
   let count = 0;
   for (const id of ids.keys()) if (inShard(id, shard.index, shard.count)) count++;
   return count;
-}
-
-/** Copies stdin to a private temp file, because the input is read twice (id pass, then the run). */
-async function spoolStdin(): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'gpt-batch-'));
-  const cleanup = () => rm(dir, { recursive: true, force: true });
-  try {
-    const path = join(dir, 'stdin');
-    const handle = await open(path, 'wx', 0o600);
-    await pipeline(process.stdin, handle.createWriteStream());
-    return { path, cleanup };
-  } catch (err) {
-    await cleanup();
-    throw new GptError('usage', `cannot read batch input from stdin: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {}, { cause: err });
-  }
 }
 
 /** Per-request facts the result line does not carry, kept from render to write for the usage log. */
@@ -203,7 +202,9 @@ async function execute(job: Job, flags: Record<string, unknown>, entries: () => 
 
   const progressLine = quiet ? undefined : new ProgressLine({ stream: out.stderr, live: isInteractive(out.stderr), color, concurrency: job.concurrency });
   const note = (text: string) => (progressLine ? progressLine.note(text) : out.stderr.write(`${text}\n`));
-  const usageLog = config.profile.simulate ? undefined : new UsageLogWriter(config.stateDir, (err) => warn(out, flags, `could not write the usage log: ${err.message}`));
+  const usageLog = config.profile.simulate
+    ? undefined
+    : new UsageLogWriter(config.stateDir, (err) => warn(out, flags, `could not write the usage log ${usageLogPath(config.stateDir)}: ${writeErrorReason(err)}; the batch goes on without it`));
   let latest: Progress | undefined;
   const onProgress = (p: Progress) => {
     latest = p;
@@ -231,23 +232,25 @@ async function execute(job: Job, flags: Record<string, unknown>, entries: () => 
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
 
-  let summary: BatchSummary;
+  let summary: BatchSummary | undefined;
+  let closeError: unknown;
   try {
     const skipIds = checkpoint?.state.done;
     if (checkpoint && !quiet) describeResume(checkpoint, outPath!, flags);
     const context: RunContext = { job, flags, items: entries(), total, sink, skipIds, onProgress, interrupt, recorder: new Recorder(job, usageLog), outPath, note };
     summary = flags.mode === 'openai-batch' ? await runOpenAIBatchMode(context) : await runLive(context);
+  } catch (err) {
+    if (!stream?.readerGone) throw err;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     progressLine?.stop();
     await stream?.close().catch(() => undefined);
     await usageLog?.close();
-    if (checkpoint) {
-      const { compacted } = await checkpoint.close();
-      if (compacted && flags.verbose) out.stderr.write(`gpt: compacted ${outPath} to one line per id\n`);
-    }
+    if (checkpoint) closeError = await closeCheckpoint(checkpoint, outPath!, flags);
   }
+  // The reader of stdout left (`| head -1`): end quietly, as a pipeline expects; the usage log is already written.
+  if (!summary || stream?.readerGone) return 0;
 
   if (!quiet) {
     const s = style(color);
@@ -257,7 +260,19 @@ async function execute(job: Job, flags: Record<string, unknown>, entries: () => 
   }
   if (flags.json && outPath) out.stdout.write(`${JSON.stringify(summaryJson(summary, outPath), null, 2)}\n`);
   if (summary.exitError) throw summary.exitError;
+  if (closeError) throw closeError;
   return 0;
+}
+
+/** Closes (and compacts) --out; a failure is returned, so it never hides the error the run itself ended with. */
+async function closeCheckpoint(checkpoint: Checkpoint, outPath: string, flags: Record<string, unknown>): Promise<unknown> {
+  try {
+    const { compacted } = await checkpoint.close();
+    if (compacted && flags.verbose) out.stderr.write(`gpt: compacted ${outPath} to one line per id\n`);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }
 
 function describeResume(checkpoint: Checkpoint, outPath: string, flags: Record<string, unknown>): void {
@@ -310,29 +325,37 @@ class Recorder {
   sink(inner: ResultSink): ResultSink {
     return {
       write: async (line: ResultLine) => {
-        await inner.write(line);
-        const track = this.tracks.get(line.id);
-        this.tracks.delete(line.id);
-        if (line.status !== 'ok' || !line.usage || !line.cost) return;
-        this.outputTokens += line.usage.output_tokens;
-        this.answers++;
-        if (!this.usageLog) return;
-        const requested = track?.model ?? this.job.model;
-        const record: UsageRecord = {
-          ts: new Date().toISOString(),
-          command: 'batch',
-          profile: this.job.config.profileName,
-          model: track?.reportedModel ?? requested,
-          requested_model: requested,
-          usage: line.usage,
-          prices: this.infoFor(requested).price,
-          cost: line.cost,
-        };
-        if (this.job.template) record.template = this.job.template.name;
-        if (track?.latencyMs !== undefined) record.latency_ms = track.latencyMs;
-        this.usageLog.add(record);
+        try {
+          await inner.write(line);
+        } finally {
+          // An answer that could not be written was still paid for: its usage is logged either way.
+          this.account(line);
+        }
       },
     };
+  }
+
+  private account(line: ResultLine): void {
+    const track = this.tracks.get(line.id);
+    this.tracks.delete(line.id);
+    if (line.status !== 'ok' || !line.usage || !line.cost) return;
+    this.outputTokens += line.usage.output_tokens;
+    this.answers++;
+    if (!this.usageLog) return;
+    const requested = track?.model ?? this.job.model;
+    const record: UsageRecord = {
+      ts: new Date().toISOString(),
+      command: 'batch',
+      profile: this.job.config.profileName,
+      model: track?.reportedModel ?? requested,
+      requested_model: requested,
+      usage: line.usage,
+      prices: this.infoFor(requested).price,
+      cost: line.cost,
+    };
+    if (this.job.template) record.template = this.job.template.name;
+    if (track?.latencyMs !== undefined) record.latency_ms = track.latencyMs;
+    this.usageLog.add(record);
   }
 }
 
@@ -363,7 +386,7 @@ async function runLive({ job, flags, items, total, sink, skipIds, onProgress, in
   const estimateTokens = (item: BatchItem, messages: ChatMessage[]): TokenEstimate =>
     counter ? { input: counter.countChat(messages), output: outputGuess(item) } : { input: 0, output: 0 };
 
-  const log = flags.verbose ? (line: string) => out.stderr.write(`${redact(line)}\n`) : undefined;
+  const log = flags.verbose ? (line: string) => out.stderr.write(`${escapeControls(redact(line))}\n`) : undefined;
   const inner = createProvider(job.config, { apiKey: job.apiKey, log, connections: job.concurrency });
   const provider = trackedProvider(inner, (request) => recorder.trackOf(request));
 
@@ -451,7 +474,7 @@ async function runOpenAIBatchMode({ job, flags, items, sink, skipIds, onProgress
     log: (line) => {
       if (!quiet) note(line);
     },
-    ...(flags.verbose ? { httpLog: (line: string) => out.stderr.write(`${redact(line)}\n`) } : {}),
+    ...(flags.verbose ? { httpLog: (line: string) => out.stderr.write(`${escapeControls(redact(line))}\n`) } : {}),
     stateDir: job.config.stateDir,
     ...(outPath ? { stateKey: resolve(outPath) } : {}),
   });
@@ -537,13 +560,19 @@ export class UsageLogWriter {
         for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
       }
     } catch (err) {
-      this.failed = true;
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.onError(err as Error);
+      this.fail(err as Error);
     } finally {
       this.writing = undefined;
     }
+  }
+
+  /** A full or read-only state dir is one warning, never the batch's failure: later records are dropped. */
+  private fail(err: Error): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.failed) return;
+    this.failed = true;
+    this.onError(err);
   }
 
   /** Writes what is pending and closes the log. */
@@ -552,7 +581,7 @@ export class UsageLogWriter {
     await this.writing;
     const handle = this.handle;
     this.handle = undefined;
-    if (handle) await (await handle.catch(() => undefined))?.close();
+    if (handle) await (await handle.catch(() => undefined))?.close().catch((err: unknown) => this.fail(err as Error));
   }
 }
 

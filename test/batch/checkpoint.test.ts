@@ -128,7 +128,7 @@ describe('AppendWriter', () => {
     expect(writes.length).toBeGreaterThan(30);
   });
 
-  it('a failed write fails its lines and every later one, and writes nothing more', async () => {
+  it('a failed write fails its lines and every later one with one error naming the file (exit 9), and writes nothing more', async () => {
     const path = tempFile();
     const { writer, writes, hold, release } = await watchedFile(path, { failOnWrite: 3 });
     await writer.write(ok('a'));
@@ -139,13 +139,14 @@ describe('AppendWriter', () => {
     const fourth = writer.write(ok('d'));
     release();
     await expect(second).resolves.toBeUndefined();
-    await expect(third).rejects.toThrow(/ENOSPC/);
-    await expect(fourth).rejects.toThrow(/ENOSPC/);
-    await expect(writer.write(ok('e'))).rejects.toThrow(/ENOSPC/);
+    const full = { kind: 'output', exitCode: 9, message: `cannot write ${path}: no space left on device (ENOSPC)` };
+    await expect(third).rejects.toMatchObject(full);
+    await expect(fourth).rejects.toMatchObject(full);
+    await expect(writer.write(ok('e'))).rejects.toMatchObject(full);
     expect(writes).toHaveLength(3);
     expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b']);
     await writer.close();
-    await expect(writer.write(ok('f'))).rejects.toThrow(/closed|ENOSPC/);
+    await expect(writer.write(ok('f'))).rejects.toThrow(/closed|no space/);
   });
 
   it('serialises a line as one JSON object and a newline', () => {

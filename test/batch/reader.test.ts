@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, lineText } from '../../src/batch/lines.js';
+import { LineMeter, LineSplitter, LineTooLong, MAX_LINE_BYTES, lineText } from '../../src/batch/lines.js';
 import { readBatch, readBatchFile, readCsv, readJsonl, scanIds } from '../../src/batch/reader.js';
 import { isLineError, type BatchEntry, type BatchItem, type LineError } from '../../src/batch/types.js';
 import { GptError } from '../../src/errors.js';
@@ -182,6 +182,56 @@ describe('input selection', () => {
     expect(err).toBeInstanceOf(GptError);
     expect((err as GptError).kind).toBe('usage');
     expect((err as GptError).message).toMatch(/missing\.jsonl: ENOENT/);
+  });
+});
+
+describe('the 64 MiB line cap', () => {
+  /** `head`, then `bytes` bytes of one line with no newline, in 1 MiB chunks as a file or a pipe delivers them. */
+  async function* longLine(head: string, bytes: number, fill = 'x'): AsyncGenerator<Buffer> {
+    yield Buffer.from(head);
+    const mib = Buffer.alloc(1 << 20, fill);
+    for (let left = bytes; left > 0; left -= mib.length) yield left >= mib.length ? mib : mib.subarray(0, left);
+  }
+
+  /** The error a read ends with, as kind and message (an entry list of 64 MiB is no test output). */
+  const failure = async (entries: AsyncIterable<BatchEntry>) => {
+    const err = await collect(entries).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return err instanceof GptError ? `${err.kind}: ${err.message}` : `no usage error (${String(err)})`;
+  };
+
+  it('a JSONL line over the cap stops the read with a usage error naming the input and the line', async () => {
+    expect(await failure(readBatch(longLine('{"prompt":"fine"}\n\n', MAX_LINE_BYTES + 1), { format: 'jsonl', name: 'big.jsonl' }))).toBe(
+      'usage: batch input big.jsonl: line 3 is longer than 64 MiB, the most one line may hold',
+    );
+  });
+
+  it('a line of exactly the cap is still read (here: an invalid JSON line, which becomes a line error)', async () => {
+    const entries = await collect(readBatch(longLine('{"prompt":"fine"}\n', MAX_LINE_BYTES), { format: 'jsonl', name: 'edge.jsonl' }));
+    expect(entries).toHaveLength(2);
+    expect(lineError(entries[1]).line).toBe(2);
+  });
+
+  it('a CSV record over the cap stops the read the same way', async () => {
+    expect(await failure(readBatch(longLine('prompt\nshort\n', MAX_LINE_BYTES + 2), { format: 'csv', name: 'big.csv' }))).toBe(
+      'usage: batch input big.csv: line 3 is longer than 64 MiB, the most one line may hold',
+    );
+  });
+
+  it('LineMeter (the copy of a pipe) counts lines across chunks and stops at the first one over the cap', async () => {
+    const meter = new LineMeter();
+    let caught: unknown;
+    try {
+      for await (const chunk of longLine('one\ntw', 0)) meter.push(chunk);
+      meter.push(Buffer.from('o\n'));
+      for await (const chunk of longLine('', MAX_LINE_BYTES + 1, '\0')) meter.push(chunk);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(LineTooLong);
+    expect(caught).toMatchObject({ line: 3, message: 'line 3 is longer than 64 MiB' });
   });
 });
 

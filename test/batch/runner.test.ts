@@ -320,6 +320,20 @@ describe('runBatch', () => {
     expect(summary.exitError?.message).toMatch(/ENOSPC/);
     expect(writes).toBeLessThan(6);
   });
+
+  it('a failing writer cuts the requests in flight: their answers would be paid for with nowhere to go', async () => {
+    const { provider, base } = setup((request) => ({ latencyMs: request.messages[0]!.content === 'p0' ? 10 : 1000 }));
+    const full = new GptError('output', 'cannot write out.jsonl: no space left on device');
+    const writer = {
+      async write() {
+        throw full;
+      },
+    };
+    const summary = await runBatch(base(items(20), { writer, concurrency: 4, total: 20 }));
+    expect(summary).toMatchObject({ stopReason: 'fatal', ok: 0, aborted: 3, notRun: 20, wallMs: 10 });
+    expect(summary.exitError).toBe(full);
+    expect(provider.completed).toHaveLength(1);
+  });
 });
 
 /** A small deterministic PRNG, so the random failures are the same on every run. */
