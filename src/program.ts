@@ -6,6 +6,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { GptError, exitCodeFor } from './errors.js';
 import { redact } from './redact.js';
 import { EFFORTS } from './providers/types.js';
+import { escapeControls } from './ui/term.js';
 import { VERSION } from './version.js';
 
 export type CommandOptions = Record<string, unknown>;
@@ -173,10 +174,13 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Error text often quotes a server: keys masked, control characters shown rather than sent to the terminal. */
+const shown = (text: string) => escapeControls(redact(text));
+
 /** The one place an error becomes a message on stderr and an exit code. */
 export function reportError(error: unknown, verbose: boolean): number {
   if (error instanceof GptError) {
-    process.stderr.write(`gpt: ${redact(error.message)}\n`);
+    process.stderr.write(`gpt: ${shown(error.message)}\n`);
     return error.exitCode;
   }
   if (error instanceof CommanderError) {
@@ -184,8 +188,8 @@ export function reportError(error: unknown, verbose: boolean): number {
     return exitCodeFor('usage');
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`gpt: internal error: ${redact(message)}\n`);
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${redact(error.stack)}\n`);
+  process.stderr.write(`gpt: internal error: ${shown(message)}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${shown(error.stack)}\n`);
   else process.stderr.write('gpt: this is a bug; run again with --verbose and report it\n');
   return exitCodeFor('internal');
 }

@@ -2,9 +2,21 @@
 
 const secrets = new Set<string>();
 
-/** Registers a secret so that `redact` masks it wherever it shows up. */
+// Most specific first; a key's body is what follows (OpenAI project, service-account and admin keys, OpenRouter, Anthropic, plain sk-).
+const KEY_PREFIXES = ['sk-ant-admin01-', 'sk-ant-api03-', 'sk-svcacct-', 'sk-or-v1-', 'sk-admin-', 'sk-proj-', 'sk-None-', 'sk-ant-', 'sk-'];
+
+/** The key without its vendor prefix, which some servers echo back on its own. */
+export function keyBody(key: string): string | undefined {
+  const prefix = KEY_PREFIXES.find((p) => key.startsWith(p));
+  return prefix ? key.slice(prefix.length) : undefined;
+}
+
+/** Registers a secret so that `redact` masks it wherever it shows up, with or without its prefix. */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 8) secrets.add(secret);
+  if (!secret || secret.length < 8) return;
+  secrets.add(secret);
+  const body = keyBody(secret);
+  if (body && body.length >= 8) secrets.add(body);
 }
 
 /** `sk-…abcd`: enough to tell keys apart, never enough to use one. */

@@ -43,6 +43,16 @@ describe('gpt chat, one-shot', () => {
     ]);
   });
 
+  it('content sent as a list of text parts (as Mistral does) is the answer, streamed or not', async () => {
+    server.enqueue({ kind: 'raw-200', body: JSON.stringify({ model: 'm', choices: [{ message: { role: 'assistant', content: [{ type: 'text', text: 'Bon' }, { type: 'text', text: 'jour' }] }, finish_reason: 'stop' }] }) });
+    const whole = await gpt(['chat', '--no-stream', 'hi']);
+    expect([whole.code, whole.stdout]).toEqual([0, 'Bonjour']);
+    const chunk = (content: unknown, finish: string | null = null) => sseData({ model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: finish }] });
+    server.enqueue({ kind: 'raw-sse', events: [chunk([{ type: 'text', text: 'Bon' }]), chunk([{ type: 'text', text: 'jour' }]), chunk(null, 'stop'), 'data: [DONE]\n\n'] });
+    const streamed = await gpt(['chat', 'hi']);
+    expect([streamed.code, streamed.stdout]).toEqual([0, 'Bonjour']);
+  });
+
   it('sends every generation option under its chat-completions name', async () => {
     const r = await gpt(['chat', '-m', 'gpt-5.2', '--effort', 'xhigh', '--temperature', '0.2', '--top-p', '0.9', '--max-output-tokens', '77', '--stop', 'END', '--stop', 'STOP', '--seed', '7', '--presence-penalty', '0.5', '--frequency-penalty', '-0.5', 'hi']);
     expect(r.code).toBe(0);

@@ -128,6 +128,17 @@ describe('gpt cost --log on a hand-written log', () => {
     record(ago(72), 'gpt-5.2', 100, 100, GPT52),
   ]);
 
+  it('a model name with terminal escapes (it came from a server) is shown escaped in every text format', async () => {
+    const home = freshHome();
+    writeLog(home, [record('2026-07-09T10:00:00Z', 'evil\u001b]0;pwned\u0007\u001b[2J', 10, 5, GPT52)]);
+    for (const format of [[], ['--format', 'markdown'], ['--format', 'csv']]) {
+      const r = await costLog(['--by', 'model', '--since', '2026-07-01', '--until', '2026-07-31', ...format], home);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(r.stdout).toMatch(/evil\\+x1b]0;pwned/);
+    }
+  });
+
   it('--since a date --until a date, by day: the days in order, --until inclusive of its day', async () => {
     const json = await logJson(['--since', '2026-07-01', '--until', '2026-07-02'], home);
     expect(json.since).toBe('2026-07-01T00:00:00.000Z');

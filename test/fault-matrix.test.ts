@@ -2,12 +2,14 @@
  * The fault matrix (issue #5): every fault the loopback server can inject, against chat in each
  * shape (chat completions and responses, streamed and not) and against `gpt run`. Each row checks
  * the documented exit code, a one-line message, partial output where some was sent, accounting
- * printed, and no stack trace.
+ * printed, no stack trace, and no control character on stderr.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { networkError } from '../src/providers/retry.js';
-import { runCli } from './support/cli.js';
-import { type MockServer, type Reply, sseData, sseEvent, startMockServer } from './support/mock-server.js';
+import { makeHome, runCli } from './support/cli.js';
+import { type MockServer, type Reply, type ReplyScript, sseData, sseEvent, startMockServer } from './support/mock-server.js';
 
 const KEY = 'sk-test-FAULTMATRIX01ghij';
 let server: MockServer;
@@ -30,7 +32,7 @@ const SHAPES: Shape[] = [
 
 interface Row {
   fault: string;
-  replies: Reply[];
+  replies: ReplyScript[];
   code: number;
   message?: RegExp;
   /** Exact stdout, or a check on it. */
@@ -39,7 +41,29 @@ interface Row {
   extra?: string[];
   /** Rows that only make sense for streamed answers. */
   streamOnly?: boolean;
+  /** How many `gpt: warning:` lines stderr must hold. */
+  warnings?: number;
 }
+
+// What a hostile server might slip into text a terminal shows: set the window title, clear the screen.
+const HOSTILE = 'Bad \u001b]0;pwned\u0007 title \u001b[2J cleared';
+const HOSTILE_SHOWN = /Bad \\x1b\]0;pwned\\x07 title \\x1b\[2J cleared/;
+// C0 (but \t, \n) and C1 controls: with NO_COLOR, nothing on stderr may move the cursor or talk to the terminal.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const json = (check: (body: { usage: Record<string, number | boolean>; cost: Record<string, unknown> }) => boolean) => (out: string) => check(JSON.parse(out));
+const countedLocally = json(({ usage, cost }) => usage.estimated === true && (usage.input_tokens as number) > 0 && (usage.output_tokens as number) > 0 && typeof cost.total_usd === 'number');
+const impossibleUsage = (usage: Record<string, number>, fault: string): Row => ({
+  fault,
+  replies: [{ kind: 'answer', text: 'ok', usage }],
+  code: 0,
+  extra: ['--json'],
+  stdout: countedLocally,
+  message: /warning: the API reported impossible usage .*; counting tokens locally/,
+  warnings: 1,
+});
+/** A 200 of the wrong shape for whichever endpoint was called. */
+const wrongShape = (chat: string, responses: string): ReplyScript => (request) => ({ kind: 'raw-200', body: request.path.includes('/responses') ? responses : chat });
 
 const quick = { 'retry-after-ms': '1' };
 const ROWS: Row[] = [
@@ -83,6 +107,17 @@ const ROWS: Row[] = [
   },
   { fault: 'usage missing: counted locally and marked', replies: [{ kind: 'answer', text: 'no usage', usage: null }], code: 0, stdout: 'no usage', message: /\(estimated\)/ },
   { fault: 'a 200 with an empty body', replies: [{ kind: 'empty-200' }], code: 7, message: /empty body|ended before the answer was complete/ },
+  { fault: 'an error body with terminal escapes (shown escaped)', replies: [{ kind: 'error', status: 400, message: HOSTILE }], code: 7, message: HOSTILE_SHOWN, requests: 1 },
+  { fault: 'an answer with terminal escapes reaches a pipe byte for byte', replies: [{ kind: 'answer', text: HOSTILE }], code: 0, stdout: HOSTILE },
+  impossibleUsage({ prompt_tokens: -5 }, 'negative usage: counted locally, marked, one warning'),
+  impossibleUsage({ completion_tokens: 2.5 }, 'fractional usage: counted locally'),
+  impossibleUsage({ prompt_tokens: 1e300 }, 'usage of 1e300: counted locally, cost a number'),
+  impossibleUsage({ completion_tokens: 4_000_001 }, "usage over 10× the model's context window: counted locally"),
+  // Only chat completions carry a provider cost (OpenRouter's usage.cost); for responses the row checks the footer alone.
+  { fault: 'a negative provider cost: priced from the table instead', replies: [{ kind: 'answer', text: 'ok', cost: -99 }], code: 0, stdout: 'ok', message: /· \$0\.0\d+ · / },
+  { fault: 'a 200 of the wrong shape', replies: [wrongShape('{"choices":5}', '{"output":5}')], code: 7, message: /unexpected body: (choices|output) is a number, not a list/, requests: 1 },
+  { fault: 'a 200 whose first choice has no message', replies: [wrongShape('{"choices":[{"text":"hi"}]}', '{"output":[{"type":"message","content":"hi"}]}')], code: 7, message: /unexpected body: .* is (missing|a string)/ },
+  { fault: 'a 200 of JSON null', replies: [{ kind: 'raw-200', body: 'null' }], code: 7, message: /unexpected body: the body is null, not an object/ },
 ];
 
 function streamedFaults(shape: Shape): Row[] {
@@ -97,12 +132,27 @@ function streamedFaults(shape: Shape): Row[] {
     { fault: 'malformed JSON in one frame (skipped, warned)', replies: [{ kind: 'raw-sse', events: [delta('a'), 'data: {"choices": [\n\n', delta('b'), ...end] }], code: 0, stdout: 'ab', message: /skipped a malformed stream event/ },
     { fault: 'an event type the tool does not know (ignored)', replies: [{ kind: 'raw-sse', events: [delta('a'), sseEvent('response.future_thing', { type: 'response.future_thing', x: 1 }), delta('b'), ...end] }], code: 0, stdout: 'ab' },
     { fault: 'frames torn at every byte', replies: [{ kind: 'raw-sse', events: [delta('é👋'), delta(' ok'), ...end], splitAt: 'every-byte' }], code: 0, stdout: 'é👋 ok' },
+    { fault: 'a malformed frame with terminal escapes (warned, escaped)', replies: [{ kind: 'raw-sse', events: [delta('a'), `data: {${HOSTILE}\n\n`, delta('b'), ...end] }], code: 0, stdout: 'ab', message: HOSTILE_SHOWN, warnings: 1 },
+    {
+      fault: 'a frame of the wrong shape',
+      replies: [{ kind: 'raw-sse', events: [delta('a'), responses ? sseEvent('response.output_text.delta', { type: 'response.output_text.delta', delta: 5 }) : sseData({ choices: 5 }), delta('b'), ...end] }],
+      code: 7,
+      message: /unexpected (body|stream event): .* is a number/,
+      stdout: 'a',
+    },
+    { fault: 'a frame of JSON null', replies: [{ kind: 'raw-sse', events: [delta('a'), 'data: null\n\n', ...end] }], code: 7, message: /unexpected stream event: an event is null, not an object/, stdout: 'a' },
+    { fault: 'an SSE line over 64 MiB', replies: [{ kind: 'huge-line', bytes: 65 * 1024 * 1024 }], code: 7, message: /a stream line over 64 MiB/ },
+    // Any bytes count as activity for --timeout, so comment lines keep a slow stream alive.
+    { fault: '`: keep-alive` comments keep a slow stream alive', replies: [{ kind: 'raw-sse', events: [...Array(4).fill(': keep-alive\n\n'), delta('a'), ...end], delayMs: 150 }], extra: ['--timeout', '0.4'], code: 0, stdout: 'a' },
   ];
 }
 
+/** --no-stream: a whole body over the cap is a server gone wrong (exit 7), not a crash of gpt. */
+const WHOLE_BODY_TOO_BIG: Row = { fault: 'a whole body over 64 MiB', replies: [{ kind: 'raw-200', body: `{"x":"${'a'.repeat(65 * 1024 * 1024)}"}` }], code: 7, message: /a body over 64 MiB/ };
+
 describe.each(SHAPES)('gpt chat ($name)', (shape) => {
   const stream = !shape.args.includes('--no-stream');
-  const rows = [...ROWS.filter((r) => stream || !r.streamOnly), ...(stream ? streamedFaults(shape) : [])];
+  const rows = [...ROWS.filter((r) => stream || !r.streamOnly), ...(stream ? streamedFaults(shape) : [WHOLE_BODY_TOO_BIG])];
   it.each(rows)('$fault → exit $code', async (row) => {
     server.enqueue(...row.replies);
     const r = await runCli(['chat', ...shape.args, ...(row.extra ?? []), 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
@@ -113,9 +163,24 @@ describe.each(SHAPES)('gpt chat ($name)', (shape) => {
     if (row.requests !== undefined) expect(server.requests).toHaveLength(row.requests);
     const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('gpt: ') && !l.startsWith('gpt: warning'));
     expect(errorLines.length).toBe(row.code === 0 ? 0 : 1);
+    if (row.warnings !== undefined) expect(r.stderr.split('\n').filter((l) => l.startsWith('gpt: warning')).length).toBe(row.warnings);
+    expect(r.stderr).not.toMatch(CONTROL);
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack trace
     expect(r.stdout + r.stderr).not.toContain(KEY);
     if (r.stdout !== '') expect(r.stderr).toMatch(/ in · .* out · /); // accounting printed whenever an answer came
+  });
+});
+
+describe('usage a server could not have meant', () => {
+  it('never reaches the usage log: the record is counted locally and marked estimated', async () => {
+    const home = makeHome();
+    server.enqueue({ kind: 'answer', text: 'ok', usage: { prompt_tokens: -5, completion_tokens: -1 } });
+    const r = await runCli(['chat', 'hi'], { home, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
+    expect(r.code).toBe(0);
+    const record = JSON.parse(readFileSync(join(home, '.local', 'state', 'gpt', 'usage.jsonl'), 'utf8').trim());
+    expect(record.usage).toMatchObject({ estimated: true, input_tokens: expect.any(Number), output_tokens: 1 });
+    expect(record.usage.input_tokens).toBeGreaterThan(0);
+    expect(record.cost.total_usd).toBeGreaterThan(0);
   });
 });
 

@@ -7,6 +7,7 @@ import { runPrompt, warn } from '../core/prompt.js';
 import { messageRequest } from '../core/template-request.js';
 import { GptError } from '../errors.js';
 import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { escapeControls } from '../ui/term.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
@@ -64,7 +65,7 @@ async function interactive(config: ResolvedConfig, flags: Record<string, unknown
     } catch (error) {
       history.pop();
       if (error instanceof GptError && error.kind === 'interrupted') process.stderr.write('\n(interrupted)\n');
-      else if (error instanceof GptError && error.kind !== 'config') process.stderr.write(`gpt: ${error.message}\n`);
+      else if (error instanceof GptError && error.kind !== 'config') process.stderr.write(`gpt: ${escapeControls(error.message)}\n`);
       else throw error;
     } finally {
       if (process.stdin.isTTY) process.stdin.setRawMode(true);

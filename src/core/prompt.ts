@@ -6,7 +6,7 @@ import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
 import { countedUsage, loadCounter } from '../accounting/tokenizer.js';
 import type { Cost, ModelInfo } from '../accounting/types.js';
-import { appendUsageRecord } from '../accounting/usage-log.js';
+import { appendUsageRecord, usageLogPath } from '../accounting/usage-log.js';
 import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { GptError } from '../errors.js';
@@ -14,7 +14,8 @@ import { createProvider } from '../providers/index.js';
 import type { ChatMessage, GenerationOptions, Usage } from '../providers/types.js';
 import { redact } from '../redact.js';
 import { footerLine } from '../ui/footer.js';
-import { colorEnabled, isInteractive, style } from '../ui/term.js';
+import { claimStdoutFailure, isClosedPipe, writeErrorReason, writeFailure } from '../ui/stdout.js';
+import { colorEnabled, escapeControls, isInteractive, style } from '../ui/term.js';
 import { type NamedSchema, validateAnswer } from './schema.js';
 
 export interface PromptJob {
@@ -46,7 +47,7 @@ export interface Output {
 
 export function warn(out: Output, flags: Record<string, unknown>, message: string): void {
   const s = style(colorEnabled(out.stderr, flags));
-  out.stderr.write(`${s.yellow('gpt: warning:')} ${redact(message)}\n`);
+  out.stderr.write(`${s.yellow('gpt: warning:')} ${escapeControls(redact(message))}\n`);
 }
 
 function zeroUsage(): Usage {
@@ -95,11 +96,17 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   }
   if (!info.price) warn(out, flags, `no price known for model '${job.model}': cost will show as unknown (add pricing.${job.model} to your config)`);
 
-  const log = flags.verbose ? (line: string) => out.stderr.write(`${redact(line)}\n`) : undefined;
+  const log = flags.verbose ? (line: string) => out.stderr.write(`${escapeControls(redact(line))}\n`) : undefined;
   const provider = createProvider(config, { apiKey: key, log });
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
+  // A reader that closed stdout stops the answer (nobody reads the rest); accounting still runs.
+  let stdoutFailure: NodeJS.ErrnoException | undefined;
+  const releaseStdout = claimStdoutFailure((error) => {
+    stdoutFailure ??= error;
+    controller.abort();
+  });
   process.on('SIGINT', onSigint); // not once: ora's signal-exit re-raises SIGINT when it sees no other listener
   job.signal?.addEventListener('abort', onSigint, { once: true });
 
@@ -130,11 +137,11 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
   let flushScheduled = false;
   const flush = () => {
     flushScheduled = false;
-    if (pending !== '') out.stdout.write(pending);
+    if (pending !== '' && !stdoutFailure) out.stdout.write(pending);
     pending = '';
   };
   const write = (chunk: string) => {
-    if (json) return;
+    if (json || stdoutFailure) return;
     pending += markdown ? markdown.write(chunk) : chunk;
     if (!flushScheduled) {
       flushScheduled = true;
@@ -203,10 +210,13 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
     stopSpinner();
     process.removeListener('SIGINT', onSigint);
   }
+  // Writes are synchronous for files and pipes, but their errors arrive on the next tick.
+  await new Promise(setImmediate);
+  if (stdoutFailure) failure = isClosedPipe(stdoutFailure) ? undefined : writeFailure('to stdout', stdoutFailure);
 
   const elapsedMs = performance.now() - started;
-  if (markdown) out.stdout.write(markdown.end());
-  if (!json && text !== '' && out.stdout.isTTY && !text.endsWith('\n')) out.stdout.write('\n');
+  if (markdown && !stdoutFailure) out.stdout.write(markdown.end());
+  if (!json && !stdoutFailure && text !== '' && out.stdout.isTTY && !text.endsWith('\n')) out.stdout.write('\n');
 
   // Nothing reached the model when the failure came before any answer: then there is nothing to account.
   const answered = text !== '' || usage !== undefined;
@@ -219,7 +229,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
 
   if (usage && !config.profile.simulate) {
     try {
-      appendUsageRecord(config.stateDir, {
+      await appendUsageRecord(config.stateDir, {
         ts: new Date().toISOString(),
         command: job.command,
         profile: config.profileName,
@@ -232,7 +242,8 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
         latency_ms: Math.round(elapsedMs),
       });
     } catch (error) {
-      warn(out, flags, `could not write the usage log: ${(error as Error).message}`);
+      // The answer is paid for and shown: a log that cannot be written is worth a warning, never a failure.
+      warn(out, flags, `could not write the usage log ${usageLogPath(config.stateDir)}: ${writeErrorReason(error as NodeJS.ErrnoException)}`);
     }
   }
 
@@ -242,7 +253,7 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
     out.stderr.write(`${style(colorEnabled(out.stderr, flags)).dim(line)}\n`);
   }
 
-  if (json && (failure === undefined || text !== '')) {
+  if (json && !stdoutFailure && (failure === undefined || text !== '')) {
     const body = {
       model: reportedModel,
       profile: config.profileName,
@@ -258,7 +269,9 @@ export async function runPrompt(job: PromptJob, out: Output = { stdout: process.
     out.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   }
 
+  releaseStdout();
   if (failure !== undefined) throw failure;
+  if (stdoutFailure) return result; // the reader left: nothing to warn or validate for
   if (finishReason === 'length') warn(out, flags, 'the answer was cut off at the output token limit (--max-output-tokens)');
   if (options.schema && flags.validate !== false) await checkStructured(text, options.schema);
   return result;

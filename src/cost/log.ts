@@ -2,6 +2,8 @@
 import { formatUsd, roundUsd } from '../accounting/cost.js';
 import type { UsageRecord } from '../accounting/usage-log.js';
 import { GptError } from '../errors.js';
+// Model names in the log came from a server: never raw control characters on a terminal.
+import { escapeControls } from '../ui/term.js';
 import { alignTable, csvLine, markdownTable, type Format } from './format.js';
 
 export type GroupBy = 'day' | 'model' | 'profile' | 'template';
@@ -142,7 +144,7 @@ const HEADER = ['requests', 'input tokens', 'cached', 'output tokens', 'reasonin
 
 function cells(key: string, t: SpendTotals): string[] {
   const cost = `${formatUsd(t.total_usd)}${t.unpriced_requests ? ` + ${t.unpriced_requests} unpriced` : ''}`;
-  return [key, int(t.requests), int(t.input_tokens), int(t.cached_input_tokens), int(t.output_tokens), int(t.reasoning_tokens), int(t.total_tokens), cost];
+  return [escapeControls(key), int(t.requests), int(t.input_tokens), int(t.cached_input_tokens), int(t.output_tokens), int(t.reasoning_tokens), int(t.total_tokens), cost];
 }
 
 function windowText(summary: LogSummary): string {
@@ -174,7 +176,7 @@ export function formatLog(report: LogReport, format: Format): string {
       return `${JSON.stringify(logJson(report), null, 2)}\n`;
     case 'csv': {
       const fields = ['requests', 'input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_tokens', 'total_tokens', 'total_usd', 'unpriced_requests'] as const;
-      const line = (key: string, t: SpendTotals) => csvLine([key, ...fields.map((f) => t[f])]);
+      const line = (key: string, t: SpendTotals) => csvLine([escapeControls(key), ...fields.map((f) => t[f])]);
       return `${[csvLine([summary.by, ...fields]), ...summary.groups.map((g) => line(g.key, g)), line('total', summary.total)].join('\n')}\n`;
     }
     case 'markdown': {

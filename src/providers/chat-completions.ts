@@ -2,9 +2,9 @@
 import { GptError } from '../errors.js';
 import type { ProfileConfig } from '../config/types.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
+import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
-
-type Json = Record<string, unknown>;
+import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<ProfileConfig, 'maxTokensField'>, stream: boolean): Json {
   const o = request.options;
@@ -30,8 +30,6 @@ export function chatCompletionsBody(request: ProviderRequest, profile: Pick<Prof
   }
   return body;
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** OpenAI-style usage (`prompt_tokens`…, details optional or `{}`) in our field names. */
 export function usageFromChat(raw: Json): Usage {
@@ -85,6 +83,8 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Profil
     }
     const payload = frame.payload;
     if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
+    const problem = chunkProblem(payload);
+    if (problem) throw unexpectedEvent(problem);
     if (!modelSent && typeof payload.model === 'string' && payload.model) {
       modelSent = true;
       yield { type: 'model', model: payload.model };
@@ -94,7 +94,8 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Profil
     if (delta) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
       if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
-      if (typeof delta.content === 'string' && delta.content !== '') yield { type: 'text', text: delta.content };
+      const content = textOf(delta.content);
+      if (content !== '') yield { type: 'text', text: content };
       if (typeof delta.refusal === 'string' && delta.refusal !== '') yield { type: 'text', text: delta.refusal };
     }
     if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
@@ -109,28 +110,50 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Profil
 
 function safeParse(data: string): Json {
   try {
-    return JSON.parse(data) as Json;
+    const value: unknown = JSON.parse(data);
+    return isObject(value) ? value : { message: data };
   } catch {
     return { message: data };
   }
 }
 
+/** What is wrong with a stream chunk's shape; a chunk without choices (usage only) or with an empty list is fine. */
+function chunkProblem(payload: Json): string | undefined {
+  const choices = payload.choices;
+  if (choices === undefined || choices === null) return undefined;
+  if (!Array.isArray(choices)) return notList('choices', choices);
+  if (choices.length === 0) return undefined;
+  if (!isObject(choices[0])) return notObject('choices[0]', choices[0]);
+  const delta = choices[0].delta;
+  if (delta === undefined || delta === null) return undefined;
+  if (!isObject(delta)) return notObject('choices[0].delta', delta);
+  return notText('choices[0].delta.content', delta.content);
+}
+
+/** What is wrong with a whole chat completion's shape: its first choice must carry a message. */
+function chatBodyProblem(payload: Json): string | undefined {
+  const choices = payload.choices;
+  if (!Array.isArray(choices)) return notList('choices', choices);
+  if (choices.length === 0) return 'choices is an empty list';
+  if (!isObject(choices[0])) return notObject('choices[0]', choices[0]);
+  const message = choices[0].message;
+  if (!isObject(message)) return notObject('choices[0].message', message);
+  return notText('choices[0].message.content', message.content) ?? notText('choices[0].message.refusal', message.refusal);
+}
+
 /** The answer of a whole chat completion: its content, else its refusal. */
 export function chatAnswerText(payload: Json): string {
   const message = (payload.choices as Json[] | undefined)?.[0]?.message as Json | undefined;
-  if (typeof message?.content === 'string') return message.content;
+  const content = textOf(message?.content);
+  if (content !== '') return content;
   return typeof message?.refusal === 'string' ? message.refusal : '';
 }
 
 function* wholeAnswer(text: string): Generator<ProviderEvent> {
-  if (text.trim() === '') throw new GptError('api', 'the API answered 200 with an empty body', { code: 'empty_body' });
-  let payload: Json;
-  try {
-    payload = JSON.parse(text) as Json;
-  } catch {
-    throw new GptError('api', `the API answered 200 with a body that is not JSON: ${text.slice(0, 80)}`);
-  }
+  const payload = parseBody(text);
   if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
+  const problem = chatBodyProblem(payload);
+  if (problem) throw unexpectedBody(problem);
   if (typeof payload.model === 'string' && payload.model) yield { type: 'model', model: payload.model };
   const choice = (payload.choices as Json[] | undefined)?.[0];
   const message = choice?.message as Json | undefined;

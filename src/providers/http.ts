@@ -5,7 +5,7 @@
  */
 import type { Dispatcher, FormData } from 'undici';
 import { GptError } from '../errors.js';
-import { redact } from '../redact.js';
+import { redact, registerSecret } from '../redact.js';
 import {
   DEFAULT_RETRIES,
   MAX_RETRY_AFTER_MS,
@@ -17,7 +17,8 @@ import {
   retryDelayMs,
   shouldRetry,
 } from './retry.js';
-import { type SseEvent, SseDecoder } from './sse.js';
+import { isObject, typeOf, unexpectedEvent } from './shape.js';
+import { MAX_SSE_LINE_BYTES, type SseEvent, SseDecoder } from './sse.js';
 import { loadUndici } from './undici.js';
 import type { ProviderEvent } from './types.js';
 
@@ -117,6 +118,13 @@ export interface ApiCall {
   retries?: number;
 }
 
+/** --verbose shows which headers were sent, never a value a profile configured (it may be a key) nor the key. */
+function loggedHeaders(headers: Record<string, string>, configured: Record<string, string> | undefined): Record<string, string> {
+  const shown: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) shown[name] = name === 'authorization' ? 'Bearer ***' : configured && Object.hasOwn(configured, name) ? '***' : value;
+  return shown;
+}
+
 /**
  * The one retry loop: sends a call and returns the open response once a 2xx arrives, yielding a
  * `retry` event before each wait. Throws a GptError whose kind maps to the exit code when it gives up.
@@ -134,10 +142,11 @@ export async function* send(http: HttpSettings, call: ApiCall): AsyncGenerator<P
   const { request } = await loadUndici();
   const { signal, method } = call;
   const log = http.log;
+  for (const value of Object.values(http.headers ?? {})) registerSecret(value);
 
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw interrupted();
-    log?.(redact(`→ ${method} ${url} (attempt ${attempt})${call.form ? ' multipart' : ''} ${JSON.stringify({ ...headers, authorization: headers.authorization ? 'Bearer ***' : undefined })}`));
+    log?.(redact(`→ ${method} ${url} (attempt ${attempt})${call.form ? ' multipart' : ''} ${JSON.stringify(loggedHeaders(headers, http.headers))}`));
     if (json !== undefined) log?.(redact(`→ ${json.length > 4000 ? `${json.slice(0, 4000)}… (${json.length} bytes)` : json}`));
     let failure: { delayMs: number; reason: string; status?: number; final: GptError };
     try {
@@ -209,9 +218,15 @@ export function isEventStream(response: OpenResponse): boolean {
 }
 
 /** A whole (non-streamed) body as text. */
-export async function readText(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal): Promise<string> {
+/** A whole (non-streamed) answer; one bigger than the stream line cap is a server gone wrong, not an answer. */
+export async function readText(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal, maxBytes = MAX_SSE_LINE_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of readBody(response, url, timeoutSeconds, signal)) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of readBody(response, url, timeoutSeconds, signal)) {
+    size += chunk.length;
+    if (size > maxBytes) throw new GptError('api', `the API answered with a body over ${Math.round(maxBytes / 1024 / 1024)} MiB; giving up on the answer`, { code: 'body_too_long' });
+    chunks.push(chunk);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -222,11 +237,14 @@ export async function* readEvents(response: OpenResponse, url: string, timeoutSe
   yield* decoder.end();
 }
 
-/** One event's JSON, or a warning when a frame is malformed (it is skipped, not fatal). */
+/** One event's JSON object, or a warning when a frame is malformed (it is skipped, not fatal); other JSON is wrong (fatal). */
 export function parseFrame(data: string): { payload: Record<string, unknown> } | { warning: ProviderEvent } {
+  let value: unknown;
   try {
-    return { payload: JSON.parse(data) as Record<string, unknown> };
+    value = JSON.parse(data);
   } catch {
     return { warning: { type: 'warning', message: `skipped a malformed stream event: ${data.length > 80 ? `${data.slice(0, 80)}…` : data}` } };
   }
+  if (!isObject(value)) throw unexpectedEvent(`an event is ${typeOf(value)}, not an object`);
+  return { payload: value };
 }

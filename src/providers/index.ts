@@ -1,4 +1,5 @@
 /** Picks the backend for a profile and wraps it with what every backend shares. */
+import { lookupModel } from '../accounting/models.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { GptError } from '../errors.js';
 import { chatCompletionsStream } from './chat-completions.js';
@@ -7,6 +8,7 @@ import { responsesStream } from './responses.js';
 import { DEFAULT_RETRIES, backoffDelayMs } from './retry.js';
 import { createSimulateProvider } from './simulate.js';
 import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
+import { believableUsage } from './usage.js';
 
 export interface ProviderSettings {
   apiKey?: string;
@@ -42,6 +44,23 @@ async function* restartOnBreak(
   }
 }
 
+/** What every adapter reports passes here: usage and cost that cannot be true are dropped, with one warning of each kind. */
+async function* believable(events: AsyncIterable<ProviderEvent>, contextWindow: number | null): AsyncGenerator<ProviderEvent> {
+  const warned = new Set<string>();
+  for await (const event of events) {
+    if (event.type !== 'usage') {
+      yield event;
+      continue;
+    }
+    const checked = believableUsage(event, contextWindow);
+    if (checked.warning && !warned.has(checked.warning.kind)) {
+      warned.add(checked.warning.kind);
+      yield { type: 'warning', message: checked.warning.message };
+    }
+    if (checked.event) yield checked.event;
+  }
+}
+
 export function createProvider(config: ResolvedConfig, settings: ProviderSettings = {}): Provider {
   const { profile } = config;
   const clock = settings.clock ?? realClock;
@@ -60,7 +79,7 @@ export function createProvider(config: ResolvedConfig, settings: ProviderSetting
       };
       const api = request.options.api ?? profile.api ?? 'chat';
       const once = (r: ProviderRequest) => (api === 'responses' ? responsesStream(http, r) : chatCompletionsStream(http, profile, r));
-      return restartOnBreak(once, request, clock);
+      return believable(restartOnBreak(once, request, clock), lookupModel(request.model, config.pricing).contextWindow);
     },
   };
 }

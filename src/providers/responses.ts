@@ -1,9 +1,9 @@
 /** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
 import { GptError } from '../errors.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
+import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
-
-type Json = Record<string, unknown>;
+import { tokenCount as num } from './usage.js';
 
 /** Options the Responses API has no field for; sending them would be a 400, so they are dropped with a warning. */
 export function unsupportedByResponses(request: ProviderRequest): string[] {
@@ -36,8 +36,6 @@ export function responsesBody(request: ProviderRequest, stream: boolean): Json {
   }
   return body;
 }
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 export function usageFromResponses(raw: Json): Usage {
   const input = num(raw.input_tokens);
@@ -93,6 +91,8 @@ export async function* responsesStream(http: HttpSettings, request: ProviderRequ
       continue;
     }
     const payload = frame.payload;
+    const problem = eventProblem(payload);
+    if (problem) throw unexpectedEvent(problem);
     const snapshot = payload.response as Json | undefined;
     if (!modelSent && typeof snapshot?.model === 'string') {
       modelSent = true;
@@ -122,12 +122,38 @@ export async function* responsesStream(http: HttpSettings, request: ProviderRequ
   throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
 }
 
+const DELTAS = new Set(['response.output_text.delta', 'response.refusal.delta', 'response.reasoning_summary_text.delta', 'response.reasoning_text.delta']);
+const FINALS = new Set(['response.completed', 'response.incomplete']);
+
+/** What is wrong with a stream event's shape: every event has a type; deltas carry text, final events the response. */
+function eventProblem(payload: Json): string | undefined {
+  const type = payload.type;
+  if (typeof type !== 'string') return `type is ${typeOf(type)}, not text`;
+  if (DELTAS.has(type) && typeof payload.delta !== 'string') return `${type}: delta is ${typeOf(payload.delta)}, not text`;
+  if (FINALS.has(type)) return notObject(`${type}: response`, payload.response);
+  return undefined;
+}
+
+/** What is wrong with a whole response's shape: `output` is a list of items, a message's content a list of parts. */
+function responseBodyProblem(payload: Json): string | undefined {
+  if (!Array.isArray(payload.output)) return notList('output', payload.output);
+  for (const [i, item] of payload.output.entries()) {
+    if (!isObject(item)) return notObject(`output[${i}]`, item);
+    if (item.type !== 'message') continue;
+    if (!Array.isArray(item.content)) return notList(`output[${i}].content`, item.content);
+    const part = item.content.findIndex((p) => !isObject(p));
+    if (part !== -1) return notObject(`output[${i}].content[${part}]`, item.content[part]);
+  }
+  return undefined;
+}
+
 /** The answer of a whole response object: its output_text (and refusal) parts, joined (output_text is SDK-only). */
 export function responsesAnswerText(payload: Json): string {
   let answer = '';
-  for (const item of (payload.output as Json[] | undefined) ?? []) {
+  const list = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []); // the Batch API path has no shape check
+  for (const item of list(payload.output)) {
     if (item.type !== 'message') continue;
-    for (const part of (item.content as Json[] | undefined) ?? []) {
+    for (const part of list(item.content)) {
       if ((part.type === 'output_text' || part.type === 'text') && typeof part.text === 'string') answer += part.text;
       else if (part.type === 'refusal' && typeof part.refusal === 'string') answer += part.refusal;
     }
@@ -136,14 +162,10 @@ export function responsesAnswerText(payload: Json): string {
 }
 
 function* wholeResponse(text: string): Generator<ProviderEvent> {
-  if (text.trim() === '') throw new GptError('api', 'the API answered 200 with an empty body', { code: 'empty_body' });
-  let payload: Json;
-  try {
-    payload = JSON.parse(text) as Json;
-  } catch {
-    throw new GptError('api', `the API answered 200 with a body that is not JSON: ${text.slice(0, 80)}`);
-  }
+  const payload = parseBody(text);
   if (payload.status === 'failed' || (payload.error && !payload.output)) throw apiError(payload.error as Json, 'the response failed');
+  const problem = responseBodyProblem(payload);
+  if (problem) throw unexpectedBody(problem);
   if (typeof payload.model === 'string') yield { type: 'model', model: payload.model };
   const answer = responsesAnswerText(payload);
   if (answer !== '') yield { type: 'text', text: answer };

@@ -1,6 +1,7 @@
 import { formatUsd } from '../accounting/cost.js';
 import type { Cost } from '../accounting/types.js';
 import type { Usage } from '../providers/types.js';
+import { escapeControls } from './term.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -17,7 +18,7 @@ export interface FooterInput {
 export function footerLine({ model, usage, cost, elapsedMs, generationMs }: FooterInput): string {
   const approx = usage.estimated ? '~' : '';
   const parts = [
-    model,
+    escapeControls(model), // as the API reports it
     `${approx}${int(usage.input_tokens)} in${usage.cached_input_tokens ? ` (${int(usage.cached_input_tokens)} cached)` : ''}`,
     `${approx}${int(usage.output_tokens)} out${usage.reasoning_tokens ? ` (${int(usage.reasoning_tokens)} reasoning)` : ''}`,
   ];

@@ -1,7 +1,8 @@
 /**
  * Markdown for a terminal, rendered a line at a time as the answer streams: headings, lists,
  * quotes, rules, fenced code (with light keyword highlighting), inline code, bold and italics.
- * Only used when stdout is a colour TTY and --raw is not given; pipes get the bytes untouched.
+ * Only used when stdout is a colour TTY and --raw is not given; pipes get the bytes untouched. Terminal
+ * sequences in the model's text are dropped here, so only our own styling reaches the terminal.
  */
 
 const ESC = '\u001b[';
@@ -35,6 +36,19 @@ function inline(text: string): string {
     .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_m, label: string, url: string) => `${underline(label)} ${dim(`(${url})`)}`);
 }
 
+// The model's text may carry terminal sequences (set the title, clear the screen, hyperlinks): OSC, DCS, SOS, PM
+// and APC strings up to BEL or ST (or the line's end), CSI sequences, then every other control but the tab.
+/* eslint-disable no-control-regex */
+const TERMINAL_STRING = /(?:\u001b[\]PX^_]|[\u0090\u0098\u009d-\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?/g;
+const CSI = /(?:\u001b\[|\u009b)[\u0030-\u003f]*[\u0020-\u002f]*[\u0040-\u007e]?/g;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+/* eslint-enable no-control-regex */
+
+/** One line of model text without anything a terminal would act on; our own styling is added after. */
+function stripTerminalSequences(line: string): string {
+  return line.replace(TERMINAL_STRING, '').replace(CSI, '').replace(CONTROL, '');
+}
+
 export class MarkdownStream {
   #pending = '';
   #inFence = false;
@@ -59,7 +73,8 @@ export class MarkdownStream {
     return rest === '' ? '' : this.#line(rest);
   }
 
-  #line(line: string): string {
+  #line(raw: string): string {
+    const line = stripTerminalSequences(raw);
     const fence = /^\s*(```|~~~)\s*([\w+-]*)\s*$/.exec(line);
     if (fence) {
       this.#inFence = !this.#inFence;

@@ -5,7 +5,7 @@
  */
 import { formatUsd } from '../accounting/cost.js';
 import type { BatchSummary, Progress } from '../batch/runner.js';
-import { style } from './term.js';
+import { escapeControls, style } from './term.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const rate = (n: number) => (n >= 100 ? int(n) : n.toFixed(1));
@@ -109,10 +109,10 @@ export class ProgressLine {
     }
   }
 
-  /** A message above the live line (the line is redrawn under it). */
+  /** A message above the live line (the line is redrawn under it); it may quote a server, so controls are escaped. */
   note(text: string): void {
     this.clear();
-    this.options.stream.write(`${text}\n`);
+    this.options.stream.write(`${escapeControls(text)}\n`);
     if (this.options.live && this.latest) this.draw();
   }
 

@@ -35,7 +35,7 @@ describe('LineDecoder', () => {
     for (const chunks of splits(enc(text))) expect(decodeLines(chunks)).toEqual(expected);
   });
 
-  it('decodes a very large line (8 MiB) without a cap', () => {
+  it('decodes a very large line (8 MiB), under the default cap', () => {
     const big = 'x'.repeat(8 * 1024 * 1024);
     const bytes = enc(`${big}\n`);
     const chunks = [];
@@ -43,6 +43,34 @@ describe('LineDecoder', () => {
     const lines = decodeLines(chunks);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.length).toBe(big.length);
+  });
+});
+
+describe('the line cap', () => {
+  const cap = 16;
+  const line = (n: number) => enc(`${'x'.repeat(n)}\n`);
+
+  it.each([
+    ['in one chunk', [line(17)]],
+    ['cut into pieces', [enc('x'.repeat(9)), enc('x'.repeat(9))]],
+    ['after a CR-framed line', [enc(`a\r${'x'.repeat(17)}\r`)]],
+  ])('a line over it is refused %s', (_how, chunks) => {
+    const decoder = new LineDecoder(cap);
+    expect(() => chunks.forEach((c) => decoder.decode(c))).toThrow(/a stream line over 16 bytes/);
+  });
+
+  it('a line at the cap is fine', () => {
+    const decoder = new LineDecoder(cap);
+    expect([...decoder.decode(line(16)), ...decoder.decode(enc('y'.repeat(16))), ...decoder.flush()]).toEqual(['x'.repeat(16), 'y'.repeat(16)]);
+  });
+
+  it('an event whose data lines add up to more is refused too', () => {
+    const decoder = new SseDecoder(cap);
+    expect(() => decoder.push(enc('data: 12345678\ndata: 12345678\n'))).toThrow(/a stream event over 16 bytes/);
+  });
+
+  it('the refusal is an API error (exit 7)', () => {
+    expect(() => new LineDecoder(cap).decode(line(17))).toThrow(expect.objectContaining({ kind: 'api', exitCode: 7 }));
   });
 });
 

@@ -121,6 +121,19 @@ export interface Empty200Reply {
   kind: 'empty-200';
 }
 
+/** 200 with a body sent verbatim (default content-type application/json): answers of the wrong shape. */
+export interface Raw200Reply {
+  kind: 'raw-200';
+  body: string;
+  contentType?: string;
+}
+
+/** A 200 event stream whose first line is `data: ` and `bytes` more bytes with no newline (a runaway or hostile server). */
+export interface HugeLineReply {
+  kind: 'huge-line';
+  bytes: number;
+}
+
 /** A normal answer written one byte per write, so multi-byte UTF-8 characters are cut between writes. */
 export interface SplitUtf8Reply {
   kind: 'split-utf8';
@@ -136,6 +149,8 @@ export type Reply =
   | StallBeforeHeadersReply
   | StallMidStreamReply
   | Empty200Reply
+  | Raw200Reply
+  | HugeLineReply
   | SplitUtf8Reply;
 
 /** A reply, or a function choosing one from the request (for replies that depend on what was sent). */
@@ -809,6 +824,19 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
         res.writeHead(200, baseHeaders({ 'content-type': stream ? 'text/event-stream' : 'application/json', 'content-length': '0' }));
         res.end();
         return;
+      case 'raw-200':
+        res.writeHead(200, baseHeaders({ 'content-type': reply.contentType ?? 'application/json' }));
+        res.end(reply.body);
+        return;
+      case 'huge-line': {
+        res.writeHead(200, baseHeaders({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }));
+        // One 1 MiB buffer written again and again: the server never holds the whole line.
+        const mib = Buffer.alloc(1024 * 1024, 0x78);
+        const pieces = [Buffer.from('data: ')];
+        for (let left = reply.bytes; left > 0; left -= mib.length) pieces.push(left >= mib.length ? mib : mib.subarray(0, left));
+        if (await writePieces(res, pieces, 0)) res.end();
+        return;
+      }
     }
   };
 
