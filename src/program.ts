@@ -3,9 +3,7 @@
  * when it runs, so `gpt --version` and `gpt --help` stay near Node's own start-up.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { GptError, exitCodeFor } from './errors.js';
-import { redact } from './redact.js';
-import { EFFORTS } from './providers/types.js';
+import { GptError, exitCodeFor, redact, EFFORTS } from './domain/index.js';
 import { escapeControls } from './ui/term.js';
 import { VERSION } from './version.js';
 

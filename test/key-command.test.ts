@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runKeyCommand } from '../src/config/key.js';
-import { GptError } from '../src/errors.js';
+import { GptError } from '../src/domain/index.js';
 import { makeHome, runCli } from './support/cli.js';
 
 function thrown(fn: () => unknown): GptError {

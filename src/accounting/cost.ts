@@ -1,6 +1,5 @@
 /** Pure cost arithmetic: usage × per-1M prices → USD (openai-api.md §5.1). */
-import type { Usage } from '../providers/types.js';
-import type { Cost, Price } from './types.js';
+import type { Usage, Cost, Price } from '../domain/index.js';
 
 /** Rounds to 12 significant digits: drops float noise (0.0014000000000000002) and keeps sub-cent precision. */
 export function roundUsd(n: number): number {

@@ -1,7 +1,8 @@
 /** Model id → price, limits and tokenizer: the built-in table, forgiving about how ids are spelled, with config overrides. */
 import type { PricingOverride } from '../config/types.js';
 import { PRICE_TABLE, type PriceRow } from './price-table.js';
-import type { ModelInfo, Price, Tokenizer } from './types.js';
+import type { Price } from '../domain/index.js';
+import type { ModelInfo, Tokenizer } from './types.js';
 
 /** tiktoken 0.14 `model.py` prefixes (openai-api.md §6); gpt-oss's o200k_harmony is o200k_base plus special tokens. */
 const O200K_PREFIX = /^(gpt-5|gpt-4\.1|gpt-4\.5|gpt-4o|chatgpt-4o|o1|o3|o4-mini|gpt-oss)/;

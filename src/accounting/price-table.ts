@@ -12,7 +12,8 @@
  * o200k_base as an approximation (`exactTokenizer: false`).
  * To refresh: re-copy the figures for these ids from a newer litellm file and bump AS_OF.
  */
-import type { LongContextPrice, Tokenizer } from './types.js';
+import type { LongContextPrice } from '../domain/index.js';
+import type { Tokenizer } from './types.js';
 
 export interface PriceRow {
   id: string;

@@ -8,7 +8,7 @@
  * counted as ordinary text and never throws.
  */
 import type { Tiktoken } from 'tiktoken';
-import type { ChatMessage, Usage } from '../providers/types.js';
+import type { ChatMessage, Usage } from '../domain/index.js';
 import { lookupModel } from './models.js';
 import type { Tokenizer } from './types.js';
 

@@ -2,8 +2,7 @@
 import { createInterface } from 'node:readline';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Usage } from '../providers/types.js';
-import type { Cost, Price } from './types.js';
+import type { Usage, Cost, Price } from '../domain/index.js';
 
 export interface UsageRecord {
   /** ISO 8601 time the call finished. */

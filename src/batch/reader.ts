@@ -5,8 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
-import { GptError, usageError } from '../errors.js';
-import { EFFORTS, type ChatMessage, type Effort, type GenerationOptions, type Role } from '../providers/types.js';
+import { GptError, usageError, EFFORTS, type ChatMessage, type Effort, type GenerationOptions, type Role } from '../domain/index.js';
 import { LineSplitter, LineTooLong, MAX_LINE_BYTES, lineText } from './lines.js';
 import type { BatchEntry, BatchItem, LineError } from './types.js';
 

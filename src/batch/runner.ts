@@ -4,9 +4,8 @@
  * budget and the final summary. It never prints: progress and summary are values for the caller.
  */
 import { addCosts } from '../accounting/cost.js';
-import type { Cost } from '../accounting/types.js';
-import { GptError } from '../errors.js';
-import type { ChatMessage, GenerationOptions, Provider, Usage } from '../providers/types.js';
+import { type Cost, GptError, type ChatMessage, type GenerationOptions, type Usage, withDefaultSystem } from '../domain/index.js';
+import type { Provider } from '../providers/types.js';
 import { isNetworkFailure } from '../providers/retry.js';
 import { Scheduler, parseRateLimitHeaders, type Permit } from './scheduler.js';
 import { isLineError, systemClock, type BatchEntry, type BatchItem, type Clock, type ResultLine, type ResultSink } from './types.js';
@@ -105,15 +104,6 @@ export function defaultMessages(item: BatchItem): ChatMessage[] {
   if (item.messages) return item.messages;
   if (item.prompt !== undefined) return [{ role: 'user', content: item.prompt }];
   throw new GptError('usage', `line ${item.line}: has only template variables but no template was given`);
-}
-
-/**
- * Providers do not apply `options.system`, so it becomes the first message, unless the messages
- * already carry their own system or developer message (a line's `messages` or a template's).
- */
-export function withSystem(messages: ChatMessage[], system: string | undefined): ChatMessage[] {
-  if (system === undefined || system === '' || messages.some((m) => m.role === 'system' || m.role === 'developer')) return messages;
-  return [{ role: 'system', content: system }, ...messages];
 }
 
 /** Two-stage Ctrl-C for a batch: the first call drains, the second aborts in-flight requests. */
@@ -438,7 +428,7 @@ export async function prepareItem(
 ): Promise<{ model: string; options: GenerationOptions; messages: ChatMessage[] } | { error: string }> {
   const options = { ...opts.options, ...entry.options };
   try {
-    const messages = withSystem(opts.render ? await opts.render(entry) : defaultMessages(entry), options.system);
+    const messages = withDefaultSystem(opts.render ? await opts.render(entry) : defaultMessages(entry), options.system);
     return { model: entry.model ?? opts.model, options, messages };
   } catch (err) {
     if (!(err instanceof GptError)) throw err;

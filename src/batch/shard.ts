@@ -2,7 +2,7 @@
  * Sharding (`--shard K/N`: N machines share one input, split by a stable hash of the id) and
  * merging their outputs back into one file with exactly one line per id.
  */
-import { usageError } from '../errors.js';
+import { usageError } from '../domain/index.js';
 import { indexOutputs, writeWinners } from './checkpoint.js';
 import type { BatchEntry } from './types.js';
 

@@ -8,7 +8,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { LineMeter, LineTooLong } from './lines.js';
 import { tooLongError } from './reader.js';
 import { outputError } from './writer.js';

@@ -1,6 +1,5 @@
 /** The shapes shared by the batch reader, runner, checkpoint and merge (SPEC: Batch files). */
-import type { Cost } from '../accounting/types.js';
-import type { ChatMessage, GenerationOptions, Usage } from '../providers/types.js';
+import type { Cost, ChatMessage, GenerationOptions, Usage } from '../domain/index.js';
 
 /** One valid input line, validated once on entry; inside the batch code its types are trusted. */
 export interface BatchItem {

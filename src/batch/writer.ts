@@ -4,7 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { writeFailure } from '../ui/stdout.js';
 import type { ResultLine, ResultSink } from './types.js';
 

@@ -5,8 +5,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
 import { runPrompt, warn } from '../core/prompt.js';
 import { messageRequest } from '../core/template-request.js';
-import { GptError } from '../errors.js';
-import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
 import { escapeControls } from '../ui/term.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };

@@ -6,8 +6,7 @@ import { type ApiKey, resolveApiKey } from '../config/key.js';
 import { configDirFor, findProjectConfig, loadConfig, stateDirFor } from '../config/load.js';
 import { trustDir, trustFile, untrust } from '../config/trust.js';
 import { warn } from '../core/prompt.js';
-import { GptError } from '../errors.js';
-import { maskKey } from '../redact.js';
+import { GptError, maskKey } from '../domain/index.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 

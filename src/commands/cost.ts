@@ -7,7 +7,7 @@ import { listModels, lookupModel } from '../accounting/models.js';
 import type { ModelInfo, Tokenizer } from '../accounting/types.js';
 import { readUsageLog, usageLogPath } from '../accounting/usage-log.js';
 import { readBatchFile } from '../batch/reader.js';
-import { defaultMessages, withSystem as withBatchSystem } from '../batch/runner.js';
+import { defaultMessages } from '../batch/runner.js';
 import { isLineError, type BatchEntry } from '../batch/types.js';
 import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -19,8 +19,7 @@ import { budgetFailure, formatEstimate, type BatchSummary, type EstimateReport, 
 import { formatLog, logBudgetFailure, parseWhen, summariseLog, type GroupBy } from '../cost/log.js';
 import { compileTemplate } from '../templates/compile.js';
 import { classifyTarget, type Target } from '../cost/target.js';
-import { GptError } from '../errors.js';
-import type { Effort } from '../providers/types.js';
+import { GptError, type Effort, withDefaultSystem } from '../domain/index.js';
 import { findTemplate, mergeOptions, parseVarFlags, renderTemplate, type Template } from '../templates/index.js';
 
 type Flags = Record<string, unknown>;
@@ -168,7 +167,7 @@ async function workloadFor(
   const prepare = (entry: BatchEntry): CostRequest | SkippedLine => {
     if (isLineError(entry)) return { error: entry.error };
     const lineOptions = { ...options, ...entry.options };
-    return { messages: withBatchSystem(render ? render(entry) : defaultMessages(entry), lineOptions.system), model: entry.model, options: lineOptions };
+    return { messages: withDefaultSystem(render ? render(entry) : defaultMessages(entry), lineOptions.system), model: entry.model, options: lineOptions };
   };
   return {
     config,

@@ -7,8 +7,7 @@ import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.j
 import { readPipedStdin } from '../core/input.js';
 import { type Output, runPrompt, warn } from '../core/prompt.js';
 import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
-import { GptError } from '../errors.js';
-import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
 import { checkSchema, findTemplate, loadSchemaFile, parseVarFlags, renderTemplate, shadowedBy, type Template } from '../templates/index.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };

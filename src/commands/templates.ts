@@ -1,7 +1,7 @@
 /** `gpt templates`: lists the templates on the search path with their variables (a table, or JSON with --json). */
 import { loadConfig } from '../config/load.js';
 import { templateWhere } from '../core/template-request.js';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { describeVariables, listTemplates, templateDirs, type ListedTemplate, type TemplateWhere, type VariableInfo } from '../templates/index.js';
 
 export interface Io {

@@ -6,7 +6,7 @@
 import { builtinModules, createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { Script } from 'node:vm';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 
 const BUILTINS = new Set(builtinModules);
 const isBuiltin = (specifier: string) => specifier.startsWith('node:') || BUILTINS.has(specifier.split('/')[0]!);

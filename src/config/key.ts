@@ -1,6 +1,5 @@
 import { type SpawnSyncOptionsWithStringEncoding, spawnSync } from 'node:child_process';
-import { GptError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { GptError, registerSecret } from '../domain/index.js';
 import { KEY_ENV_ALIASES } from './builtins.js';
 import type { ResolvedConfig } from './types.js';
 

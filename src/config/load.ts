@@ -5,8 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
-import { GptError } from '../errors.js';
-import type { GenerationOptions } from '../providers/types.js';
+import { GptError, type GenerationOptions } from '../domain/index.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from './builtins.js';
 import { bytesTrusted, trustedDirs } from './trust.js';
 import type { ConfigFile, ProfileConfig, ResolvedConfig } from './types.js';

@@ -1,4 +1,4 @@
-import type { ApiShape, GenerationOptions } from '../providers/types.js';
+import type { ApiShape, GenerationOptions } from '../domain/index.js';
 
 /** USD per 1M tokens, as a user writes it in config `pricing.<model>` or `profiles.<p>.pricing.<model>`. */
 export interface PricingOverride {

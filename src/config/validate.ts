@@ -2,8 +2,7 @@
  * Checks a parsed config file once, on entry, and reports every problem as `file: key: message`
  * (exit 3). Inside the program the config is then trusted to have these types.
  */
-import { GptError } from '../errors.js';
-import { EFFORTS } from '../providers/types.js';
+import { GptError, EFFORTS } from '../domain/index.js';
 
 export interface RawConfig {
   defaultProfile?: string;

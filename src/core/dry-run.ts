@@ -6,11 +6,10 @@
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
 import { loadCounter } from '../accounting/tokenizer.js';
-import type { Cost } from '../accounting/types.js';
+import type { Cost, ApiShape, ChatMessage, GenerationOptions } from '../domain/index.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { chatCompletionsBody } from '../providers/chat-completions.js';
 import { responsesBody, unsupportedByResponses } from '../providers/responses.js';
-import type { ApiShape, ChatMessage, GenerationOptions } from '../providers/types.js';
 
 export interface OutputAssumption {
   /** Output tokens assumed for the estimate; null when nothing says how long the answer will be. */

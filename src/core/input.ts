@@ -1,5 +1,5 @@
 /** Reading piped stdin and composing it with the message arguments. */
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 
 /** Piped stdin as text, or undefined when stdin is a terminal. Binary input is refused (exit 2). */
 export async function readPipedStdin(stdin: NodeJS.ReadStream = process.stdin): Promise<string | undefined> {

@@ -5,14 +5,12 @@
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
 import { countedUsage, loadCounter } from '../accounting/tokenizer.js';
-import type { Cost, ModelInfo } from '../accounting/types.js';
+import { type Cost, GptError, type ChatMessage, type GenerationOptions, type Usage, redact } from '../domain/index.js';
+import type { ModelInfo } from '../accounting/types.js';
 import { appendUsageRecord, usageLogPath } from '../accounting/usage-log.js';
 import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { GptError } from '../errors.js';
 import { createProvider } from '../providers/index.js';
-import type { ChatMessage, GenerationOptions, Usage } from '../providers/types.js';
-import { redact } from '../redact.js';
 import { footerLine } from '../ui/footer.js';
 import { claimStdoutFailure, isClosedPipe, writeErrorReason, writeFailure } from '../ui/stdout.js';
 import { colorEnabled, escapeControls, isInteractive, style } from '../ui/term.js';

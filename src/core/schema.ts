@@ -1,5 +1,5 @@
 /** Structured output: checking an answer against its schema (schemas are read by src/templates/schema.ts). */
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 
 export interface NamedSchema {
   name: string;

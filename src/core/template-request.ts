@@ -4,9 +4,9 @@
  */
 import { flagOptions } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
-import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { type ChatMessage, type GenerationOptions, withSystem } from '../domain/index.js';
 // Only the yaml-free part of templates: `gpt chat` must not load the front-matter parser.
-import { mergeOptions, withSystem } from '../templates/options.js';
+import { mergeOptions } from '../templates/options.js';
 import type { Template, TemplateWhere } from '../templates/types.js';
 import type { LoadOptions } from '../config/load.js';
 

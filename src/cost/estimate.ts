@@ -4,9 +4,9 @@
  */
 import { addCosts, costOf, roundUsd } from '../accounting/cost.js';
 import { PRICE_TABLE } from '../accounting/price-table.js';
-import type { Cost, ModelInfo, Price } from '../accounting/types.js';
+import type { Cost, Price, Effort, GenerationOptions, Usage } from '../domain/index.js';
+import type { ModelInfo } from '../accounting/types.js';
 import { outputAssumption } from '../core/dry-run.js';
-import type { Effort, GenerationOptions, Usage } from '../providers/types.js';
 
 /** Output tokens assumed when nothing (flag, template, cap) says how long the answer will be. */
 export const DEFAULT_OUTPUT_TOKENS = 500;

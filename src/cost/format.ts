@@ -1,7 +1,7 @@
 /** The estimate as people and machines read it: an aligned table, Markdown for CI step summaries, CSV, and JSON. */
 import { formatUsd } from '../accounting/cost.js';
 import type { Tokenizer } from '../accounting/types.js';
-import type { Effort } from '../providers/types.js';
+import type { Effort } from '../domain/index.js';
 import { REASONING_MULTIPLIER, type BudgetVerdict, type LineSummary, type ModelRow, type OutputGuess, type Projection } from './estimate.js';
 
 export type Format = 'table' | 'markdown' | 'csv' | 'json';

@@ -1,7 +1,7 @@
 /** What `gpt cost [target]` was given: piped stdin, a batch file, a template, or the text of a message. */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { templateDirs, type TemplateWhere } from '../templates/index.js';
 
 export type Target =

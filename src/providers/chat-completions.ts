@@ -1,9 +1,9 @@
 /** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
-import { GptError } from '../errors.js';
+import { GptError, type Usage } from '../domain/index.js';
 import type { ProfileConfig } from '../config/types.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
-import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
+import type { ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<ProfileConfig, 'maxTokensField'>, stream: boolean): Json {

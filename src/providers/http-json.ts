@@ -2,7 +2,7 @@
  * Whole-body API calls (GET, JSON POST, multipart upload) for the Batch API, through the same
  * retry loop as model calls (`send` in http.ts); only the body handling differs.
  */
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { type ApiCall, DEFAULT_TIMEOUT_SECONDS, type HttpSettings, readBody, send } from './http.js';
 import { type HeaderMap, isRetryableNetworkError } from './retry.js';
 

@@ -4,8 +4,7 @@
  * Retries happen only before a response is handed over; once a body is being read, nothing is.
  */
 import type { Dispatcher, FormData } from 'undici';
-import { GptError } from '../errors.js';
-import { redact, registerSecret } from '../redact.js';
+import { GptError, redact, registerSecret } from '../domain/index.js';
 import {
   DEFAULT_RETRIES,
   MAX_RETRY_AFTER_MS,

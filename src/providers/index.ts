@@ -1,7 +1,7 @@
 /** Picks the backend for a profile and wraps it with what every backend shares. */
 import { lookupModel } from '../accounting/models.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { chatCompletionsStream } from './chat-completions.js';
 import { type Clock, type HttpSettings, realClock } from './http.js';
 import { responsesStream } from './responses.js';

@@ -1,8 +1,8 @@
 /** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
-import { GptError } from '../errors.js';
+import { GptError, type Usage } from '../domain/index.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
-import type { ProviderEvent, ProviderRequest, Usage } from './types.js';
+import type { ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
 /** Options the Responses API has no field for; sending them would be a 400, so they are dropped with a warning. */

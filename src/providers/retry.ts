@@ -2,7 +2,7 @@
  * The one retry policy, as pure functions: what is worth retrying, how long to wait, and what
  * error the user sees when it is not. Clock, sleep and randomness are the caller's.
  */
-import { GptError, type ErrorKind } from '../errors.js';
+import { GptError, type ErrorKind } from '../domain/index.js';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 

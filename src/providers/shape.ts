@@ -1,5 +1,5 @@
 /** Shape checks on a 200 body or a stream event: an answer of the wrong shape fails in one line instead of printing nothing. */
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 
 export type Json = Record<string, unknown>;
 

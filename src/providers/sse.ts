@@ -3,7 +3,7 @@
  * cut into lines first and only complete lines become text, so a UTF-8 character split across
  * two network chunks still decodes whole. One framing pass; lines and events up to a cap.
  */
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 
 export interface SseEvent {
   event: string | undefined;

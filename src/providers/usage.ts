@@ -2,7 +2,8 @@
  * Usage and cost as a server reports them, checked before they are believed: a count that cannot be
  * true is treated as missing (counted locally, marked estimated) rather than logged, priced or summed.
  */
-import type { ProviderEvent, Usage } from './types.js';
+import type { Usage } from '../domain/index.js';
+import type { ProviderEvent } from './types.js';
 
 type UsageEvent = Extract<ProviderEvent, { type: 'usage' }>;
 

@@ -1,9 +1,7 @@
 /** Templates for many lines (`gpt batch --template`, and `gpt cost` on a batch file, which must count the same). */
 import type { BatchItem } from '../batch/types.js';
-import { GptError } from '../errors.js';
-import type { ChatMessage } from '../providers/types.js';
+import { GptError, type ChatMessage, withSystem } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
-import { withSystem } from './options.js';
 import { scanBody, splitSegments, TemplateSyntaxError, type Token } from './syntax.js';
 import type { Template } from './types.js';
 

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { readTemplateFile } from './include.js';
 import { parseTemplate } from './parse.js';
 import { resolveSchema } from './schema.js';

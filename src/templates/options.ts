@@ -1,5 +1,5 @@
 /** Generation options as front matter spells them, checked like the flags, and the merge of option layers. */
-import { type ChatMessage, EFFORTS, type GenerationOptions } from '../providers/types.js';
+import { type ChatMessage, EFFORTS, type GenerationOptions } from '../domain/index.js';
 
 /** Option keys front matter may set; `system` and `schema` are front-matter keys of their own. */
 type FrontMatterOption = Exclude<keyof GenerationOptions, 'system' | 'schema'>;
@@ -77,11 +77,4 @@ export function mergeOptions(layers: ReadonlyArray<GenerationOptions | undefined
     }
   }
   return merged as GenerationOptions;
-}
-
-/** Puts `system` first in place of a leading system message (so `-s` overrides a template's system prompt). */
-export function withSystem(messages: ChatMessage[], system: string | undefined): ChatMessage[] {
-  if (system === undefined) return messages;
-  const rest = messages[0]?.role === 'system' ? messages.slice(1) : messages;
-  return [{ role: 'system', content: system }, ...rest];
 }

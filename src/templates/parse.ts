@@ -1,8 +1,7 @@
 /** Parses a template file's text into a validated Template: pure, no I/O; every error names `file:line`. */
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } from 'yaml';
-import { GptError } from '../errors.js';
-import type { GenerationOptions } from '../providers/types.js';
+import { GptError, type GenerationOptions } from '../domain/index.js';
 import { OPTION_SPELLINGS, checkOption, optionKey } from './options.js';
 import { TemplateSyntaxError, VAR_NAME, didYouMean, scanBody } from './syntax.js';
 import type { Template, TemplateVar } from './types.js';

@@ -6,8 +6,7 @@
  * there; when it does not, the piped text is appended to the last user message after a blank line, so any
  * template can be fed stdin. Whitespace-only stdin counts as no input.
  */
-import { GptError } from '../errors.js';
-import type { ChatMessage, GenerationOptions } from '../providers/types.js';
+import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
 import { templateOptions } from './parse.js';
 import { resolveSchema } from './schema.js';
@@ -55,7 +54,6 @@ export function describeVariables(t: Template): VariableInfo[] {
   return infos;
 }
 
-export { withSystem } from './options.js';
 
 /**
  * Renders a template into chat messages: front-matter `system` first, then the body's `---role` segments.

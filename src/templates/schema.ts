@@ -1,7 +1,7 @@
 /** Reading and checking JSON schemas for structured output (front matter `schema:` and `--schema file.json`). */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative } from 'node:path';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
 import { schemaNameFor } from './parse.js';
 import type { Template } from './types.js';

@@ -7,7 +7,7 @@
  *   ---user / ---assistant / ---system / ---developer   alone on a line: starts a new message of that role
  * Substituted values are never scanned again, so piped text cannot inject placeholders or messages.
  */
-import type { Role } from '../providers/types.js';
+import type { Role } from '../domain/index.js';
 
 export type Token =
   | { kind: 'text'; text: string }

@@ -1,4 +1,4 @@
-import type { GenerationOptions } from '../providers/types.js';
+import type { GenerationOptions } from '../domain/index.js';
 
 export interface TemplateVar {
   default?: string;

@@ -1,7 +1,7 @@
 /** Template variables from the command line: `--var k=v`, `--var k=@file`, `--vars file.json`. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 import { VAR_NAME } from './syntax.js';
 
 async function readVarFile(file: string, cwd: string, flag: string): Promise<string> {

@@ -1,6 +1,5 @@
 import { formatUsd } from '../accounting/cost.js';
-import type { Cost } from '../accounting/types.js';
-import type { Usage } from '../providers/types.js';
+import type { Cost, Usage } from '../domain/index.js';
 import { escapeControls } from './term.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');

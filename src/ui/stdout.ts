@@ -3,7 +3,7 @@
  * exit 0, as ripgrep does; any other failure (ENOSPC, EIO) is one line naming stdout and exit 9. A command
  * with a paid answer in flight claims the failure, so it can stop the request and still do its accounting.
  */
-import { GptError } from '../errors.js';
+import { GptError } from '../domain/index.js';
 
 type Handler = (error: NodeJS.ErrnoException) => void;
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addCosts, costOf, formatUsd, ratesFor } from '../../src/accounting/cost.js';
 import { lookupModel } from '../../src/accounting/models.js';
-import type { Price } from '../../src/accounting/types.js';
-import type { Usage } from '../../src/providers/types.js';
+import type { Price, Usage } from '../../src/domain/index.js';
 
 const usage = (input: number, cached: number, output: number, reasoning = 0): Usage => ({
   input_tokens: input,

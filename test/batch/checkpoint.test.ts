@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compactOutput, openCheckpoint, readCheckpoint } from '../../src/batch/checkpoint.js';
 import type { ResultLine } from '../../src/batch/types.js';
 import { AppendWriter, serializeResult, type AppendFile } from '../../src/batch/writer.js';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { usageOf } from './fakes.js';
 
 const tempFile = (name = 'out.jsonl') => join(mkdtempSync(join(tmpdir(), 'gpt-batch-ckpt-')), name);

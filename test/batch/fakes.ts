@@ -1,7 +1,6 @@
 /** Test doubles for the batch engine: a virtual clock and an in-memory Provider. */
-import type { Cost } from '../../src/accounting/types.js';
-import { GptError } from '../../src/errors.js';
-import type { Provider, ProviderEvent, ProviderRequest, Usage } from '../../src/providers/types.js';
+import { type Cost, GptError, type Usage } from '../../src/domain/index.js';
+import type { Provider, ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
 import type { Clock, ResultLine, ResultSink } from '../../src/batch/types.js';
 
 interface Timer {

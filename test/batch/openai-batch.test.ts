@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { costOf } from '../../src/accounting/cost.js';
 import { lookupModel } from '../../src/accounting/models.js';
 import { runOpenAIBatch, type OpenAIBatchOptions } from '../../src/batch/openai-batch.js';
-import { withSystem, type Progress } from '../../src/batch/runner.js';
+import { type Progress } from '../../src/batch/runner.js';
+import { withDefaultSystem as withSystem } from '../../src/domain/index.js';
 import type { BatchEntry, BatchItem } from '../../src/batch/types.js';
 import type { ProfileConfig, ResolvedConfig } from '../../src/config/types.js';
 import { chatCompletionsBody } from '../../src/providers/chat-completions.js';
@@ -213,7 +214,7 @@ describe('runOpenAIBatch', () => {
     const { opts, byId, sink } = setup(entries, {
       skipIds: new Set(['i0']),
       render: async (item) => {
-        if (item.id === 'i2') throw new (await import('../../src/errors.js')).GptError('usage', 'line 3: missing variable "topic"');
+        if (item.id === 'i2') throw new (await import('../../src/domain/index.js')).GptError('usage', 'line 3: missing variable "topic"');
         return [{ role: 'user', content: `rendered ${item.prompt}` }];
       },
     });

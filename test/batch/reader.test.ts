@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LineMeter, LineSplitter, LineTooLong, MAX_LINE_BYTES, lineText } from '../../src/batch/lines.js';
 import { readBatch, readBatchFile, readCsv, readJsonl, scanIds } from '../../src/batch/reader.js';
 import { isLineError, type BatchEntry, type BatchItem, type LineError } from '../../src/batch/types.js';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { chunked, collect } from './fakes.js';
 
 const jsonl = (text: string, template = false) => collect(readJsonl(chunked(text), { template }));

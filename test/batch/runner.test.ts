@@ -6,7 +6,7 @@ import { openCheckpoint } from '../../src/batch/checkpoint.js';
 import { readBatchFile, scanIds } from '../../src/batch/reader.js';
 import { createInterrupt, runBatch, type Progress, type RunBatchOptions } from '../../src/batch/runner.js';
 import type { BatchEntry, BatchItem, ResultLine } from '../../src/batch/types.js';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { FakeClock, FakeProvider, MemorySink, fromArray, priceOf, usageOf, type Reply } from './fakes.js';
 
 const items = (n: number, extra: Partial<BatchItem> = {}): BatchItem[] =>

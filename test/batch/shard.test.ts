@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { filterShard, fnv1a32, inShard, mergeOutputs, parseShard, shardOf } from '../../src/batch/shard.js';
 import type { ResultLine } from '../../src/batch/types.js';
 import { serializeResult } from '../../src/batch/writer.js';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { collect, fromArray } from './fakes.js';
 
 describe('shards', () => {

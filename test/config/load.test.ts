@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveApiKey } from '../../src/config/key.js';
 import { loadConfig } from '../../src/config/load.js';
 import { trustFile } from '../../src/config/trust.js';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 
 function setup(files: Record<string, string> = {}) {
   const root = mkdtempSync(join(tmpdir(), 'gpt-config-'));

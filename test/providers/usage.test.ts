@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Usage } from '../../src/providers/types.js';
+import type { Usage } from '../../src/domain/index.js';
 import { believableUsage, tokenCount, usageProblem } from '../../src/providers/usage.js';
 
 const usage = (input: number, output = 1): Usage => ({

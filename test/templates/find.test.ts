@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { builtinPromptsDir, findTemplate, listTemplates, loadTemplate, templateDirs, type TemplateWhere } from '../../src/templates/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpt-tpl-find-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GenerationOptions } from '../../src/providers/types.js';
+import type { GenerationOptions } from '../../src/domain/index.js';
 import { mergeOptions } from '../../src/templates/index.js';
 
 // Layers in precedence order: flags > front matter > profile > config defaults.

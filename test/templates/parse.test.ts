@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { parseTemplate } from '../../src/templates/index.js';
 
 const P = '/work/prompts/demo.md';

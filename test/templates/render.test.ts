@@ -2,9 +2,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GptError } from '../../src/errors.js';
-import type { ChatMessage } from '../../src/providers/types.js';
-import { parseTemplate, renderBody, renderTemplate, splitSegments, withSystem } from '../../src/templates/index.js';
+import { GptError, type ChatMessage } from '../../src/domain/index.js';
+import { withSystem } from '../../src/domain/index.js';
+import { parseTemplate, renderBody, renderTemplate, splitSegments } from '../../src/templates/index.js';
 
 const files: Record<string, string> = { 'notes.md': 'NOTES' };
 const include = (path: string) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GptError } from '../../src/errors.js';
+import { GptError } from '../../src/domain/index.js';
 import { coerceVars, parseVarFlags } from '../../src/templates/index.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'gpt-tpl-vars-'));

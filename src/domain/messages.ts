@@ -1,0 +1,24 @@
+/** What a prompt is made of: messages with roles. */
+
+export type Role = 'system' | 'developer' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+/** Puts `system` first in place of a leading system message (so `-s` overrides a template's system prompt). */
+export function withSystem(messages: ChatMessage[], system: string | undefined): ChatMessage[] {
+  if (system === undefined) return messages;
+  const rest = messages[0]?.role === 'system' ? messages.slice(1) : messages;
+  return [{ role: 'system', content: system }, ...rest];
+}
+
+/**
+ * Adds `system` first unless the messages already carry a system or developer message of their own
+ * (a batch line's `messages`, a template's): a default fills a gap, it never replaces.
+ */
+export function withDefaultSystem(messages: ChatMessage[], system: string | undefined): ChatMessage[] {
+  if (system === undefined || system === '' || messages.some((m) => m.role === 'system' || m.role === 'developer')) return messages;
+  return [{ role: 'system', content: system }, ...messages];
+}

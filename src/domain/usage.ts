@@ -1,0 +1,45 @@
+/** What an answer used and cost, in the field names of the JSON output (SPEC: JSON output), and the prices behind it. */
+
+/** Token usage, in the field names of the JSON output (SPEC: JSON output). */
+export interface Usage {
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+  /** True when the API gave no usage and the tool counted locally. */
+  estimated: boolean;
+}
+
+/** USD per 1M tokens for one model, with where the figures came from. */
+export interface Price {
+  input: number;
+  cachedInput: number | null;
+  output: number;
+  batchInput: number | null;
+  batchOutput: number | null;
+  /** Batch rate for cached input; null/absent = cached tokens pay the batch input rate (litellm's rule when `*_batches` prices are listed). */
+  batchCachedInput?: number | null;
+  /** Higher rates for the whole request once input exceeds a threshold (Gemini/Claude >200k, gpt-5.4+ >272k). */
+  longContext?: LongContextPrice | null;
+}
+
+export interface LongContextPrice {
+  /** The rates apply when input tokens are strictly more than this. */
+  aboveInputTokens: number;
+  input: number;
+  cachedInput: number | null;
+  output: number;
+}
+
+/** Cost in the field names of the JSON output (SPEC: JSON output). */
+export interface Cost {
+  input_usd: number;
+  cached_input_usd: number;
+  output_usd: number;
+  total_usd: number;
+  /** False when the model has no known price. */
+  priced: boolean;
+  /** Present when the provider reported the cost itself (OpenRouter's usage.cost). */
+  source?: 'provider';
+}
