@@ -3,45 +3,45 @@
  * when it runs, so `gpt --version` and `gpt --help` stay near Node's own start-up.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { GptError, exitCodeFor, redact, EFFORTS } from './domain/index.js';
+import { API_SHAPES, EFFORTS, GptError, OPTION_SPECS, checkValue, exitCodeFor, redact, type OptionName, type OptionSpec } from './domain/index.js';
 import { escapeControls } from './ui/term.js';
 import { VERSION } from './version.js';
 
 export type CommandOptions = Record<string, unknown>;
 
-function numberIn(flag: string, min: number, max: number, integer = false) {
+/** A commander parser checking a flag's value against a spec (domain/options: one table for every entry point). */
+function checked(flag: string, spec: OptionSpec) {
   return (raw: string): number => {
-    const value = Number(raw);
-    const ok = raw.trim() !== '' && Number.isFinite(value) && value >= min && value <= max;
-    if (!ok || (integer && !Number.isInteger(value))) {
-      const kind = integer ? 'a whole number' : 'a number';
-      throw new InvalidArgumentError(`${flag} takes ${kind} from ${min} to ${max}, not '${raw}'`);
-    }
-    return value;
+    const result = checkValue(spec, raw, true);
+    if (!result.ok) throw new InvalidArgumentError(`${flag} takes ${result.expected}, not '${raw}'`);
+    return result.value as number;
   };
 }
+
+const numberIn = (flag: string, min: number, max: number, integer = false) => checked(flag, { kind: integer ? 'integer' : 'number', min, max });
+const option = (flag: string, name: OptionName) => checked(flag, OPTION_SPECS[name]);
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function addGenerationOptions(cmd: Command): Command {
   return cmd
     .option('-s, --system <text>', 'system prompt')
-    .option('--temperature <n>', 'sampling temperature (0-2)', numberIn('--temperature', 0, 2))
-    .option('--top-p <n>', 'nucleus sampling (0-1)', numberIn('--top-p', 0, 1))
-    .option('--max-output-tokens <n>', 'cap on generated tokens', numberIn('--max-output-tokens', 1, 10_000_000, true))
+    .option('--temperature <n>', 'sampling temperature (0-2)', option('--temperature', 'temperature'))
+    .option('--top-p <n>', 'nucleus sampling (0-1)', option('--top-p', 'topP'))
+    .option('--max-output-tokens <n>', 'cap on generated tokens', option('--max-output-tokens', 'maxOutputTokens'))
     .addOption(new Option('--effort <level>', 'reasoning effort').choices(EFFORTS))
     .option('--stop <seq>', 'stop sequence (repeatable)', collect)
-    .option('--seed <n>', 'sampling seed', numberIn('--seed', -(2 ** 53), 2 ** 53, true))
-    .option('--presence-penalty <n>', 'presence penalty (-2 to 2)', numberIn('--presence-penalty', -2, 2))
-    .option('--frequency-penalty <n>', 'frequency penalty (-2 to 2)', numberIn('--frequency-penalty', -2, 2))
+    .option('--seed <n>', 'sampling seed', option('--seed', 'seed'))
+    .option('--presence-penalty <n>', 'presence penalty (-2 to 2)', option('--presence-penalty', 'presencePenalty'))
+    .option('--frequency-penalty <n>', 'frequency penalty (-2 to 2)', option('--frequency-penalty', 'frequencyPenalty'))
     .option('--schema <file>', 'JSON schema file for structured output (validated)')
-    .addOption(new Option('--api <shape>', 'endpoint shape').choices(['chat', 'responses']))
+    .addOption(new Option('--api <shape>', 'endpoint shape').choices(API_SHAPES))
     // Declaring --stream too keeps `stream` undefined unless given, so config defaults can apply.
     .addOption(new Option('--stream', 'stream tokens as they arrive (the default)').hideHelp())
     .option('--no-stream', 'wait for the whole answer instead of streaming')
     .option('--max-cost <usd>', 'refuse or stop before spending more than this', numberIn('--max-cost', 0, 1e9))
-    .option('--timeout <seconds>', 'time to first byte and longest silence between stream events', numberIn('--timeout', 0.001, 86_400))
-    .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', numberIn('--retries', 0, 100, true));
+    .option('--timeout <seconds>', 'time to first byte and longest silence between stream events', option('--timeout', 'timeoutSeconds'))
+    .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', option('--retries', 'retries'));
 }
 
 type CommandModule = { run: (positional: unknown[], options: CommandOptions) => Promise<number | void> };

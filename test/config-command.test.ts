@@ -51,7 +51,7 @@ describe('gpt config', () => {
     writeFileSync(join(project, '.gptrc.yaml'), 'defaults:\n  maxOutputTokens: lots\n');
     const r = await runCli(['chat', '--profile', 'simulate', 'hi'], { home, cwd: project });
     expect(r.code).toBe(3);
-    expect(r.stderr.trim()).toBe(`gpt: ${join(project, '.gptrc.yaml')}: defaults.maxOutputTokens: expected a number from 1`);
+    expect(r.stderr.trim()).toBe(`gpt: ${join(project, '.gptrc.yaml')}: defaults.maxOutputTokens: expected a whole number from 1 to 10000000`);
   });
 });
 

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
-import { GptError, usageError, EFFORTS, type ChatMessage, type Effort, type GenerationOptions, type Role } from '../domain/index.js';
+import { GptError, checkOptionValue, usageError, type ChatMessage, type GenerationOptions, type OptionName, type Role } from '../domain/index.js';
 import { LineSplitter, LineTooLong, MAX_LINE_BYTES, lineText } from './lines.js';
 import type { BatchEntry, BatchItem, LineError } from './types.js';
 
@@ -203,69 +203,30 @@ function varValue(key: string, raw: unknown): string {
   throw new LineProblem(`\`${key}\` is null; a template variable must be a string, number, boolean, object or array`);
 }
 
-type OptionSpec =
-  | { name: 'temperature' | 'topP' | 'presencePenalty' | 'frequencyPenalty'; kind: 'number'; min: number; max: number }
-  | { name: 'maxOutputTokens' | 'seed'; kind: 'integer'; min: number; max: number }
-  | { name: 'system'; kind: 'string' }
-  | { name: 'effort'; kind: 'effort' }
-  | { name: 'stop'; kind: 'stop' };
-
-const temperature: OptionSpec = { name: 'temperature', kind: 'number', min: 0, max: 2 };
-const topP: OptionSpec = { name: 'topP', kind: 'number', min: 0, max: 1 };
-const maxOutputTokens: OptionSpec = { name: 'maxOutputTokens', kind: 'integer', min: 1, max: 10_000_000 };
-const seed: OptionSpec = { name: 'seed', kind: 'integer', min: -(2 ** 53), max: 2 ** 53 };
-const presencePenalty: OptionSpec = { name: 'presencePenalty', kind: 'number', min: -2, max: 2 };
-const frequencyPenalty: OptionSpec = { name: 'frequencyPenalty', kind: 'number', min: -2, max: 2 };
-const effort: OptionSpec = { name: 'effort', kind: 'effort' };
-
-/** Per-line generation options, in snake_case and camelCase (plus the OpenAI request names). */
-const OPTION_KEYS: Record<string, OptionSpec> = {
-  system: { name: 'system', kind: 'string' },
-  temperature,
-  top_p: topP,
-  topP,
-  max_output_tokens: maxOutputTokens,
-  maxOutputTokens,
-  max_tokens: maxOutputTokens,
-  max_completion_tokens: maxOutputTokens,
-  effort,
-  reasoning_effort: effort,
-  stop: { name: 'stop', kind: 'stop' },
-  seed,
-  presence_penalty: presencePenalty,
-  presencePenalty,
-  frequency_penalty: frequencyPenalty,
-  frequencyPenalty,
+/** Per-line generation options, in snake_case and camelCase (plus the OpenAI request names), checked with the one option table. */
+const OPTION_KEYS: Record<string, OptionName> = {
+  system: 'system',
+  temperature: 'temperature',
+  top_p: 'topP',
+  topP: 'topP',
+  max_output_tokens: 'maxOutputTokens',
+  maxOutputTokens: 'maxOutputTokens',
+  max_tokens: 'maxOutputTokens',
+  max_completion_tokens: 'maxOutputTokens',
+  effort: 'effort',
+  reasoning_effort: 'effort',
+  stop: 'stop',
+  seed: 'seed',
+  presence_penalty: 'presencePenalty',
+  presencePenalty: 'presencePenalty',
+  frequency_penalty: 'frequencyPenalty',
+  frequencyPenalty: 'frequencyPenalty',
 };
 
-function setOption(options: GenerationOptions, key: string, spec: OptionSpec, raw: unknown, fromText: boolean): void {
-  switch (spec.kind) {
-    case 'string':
-      if (typeof raw !== 'string') throw new LineProblem(`\`${key}\` must be a string`);
-      options[spec.name] = raw;
-      return;
-    case 'effort':
-      if (typeof raw !== 'string' || !EFFORTS.includes(raw as Effort)) {
-        throw new LineProblem(`\`${key}\` must be one of ${EFFORTS.join(', ')}`);
-      }
-      options.effort = raw as Effort;
-      return;
-    case 'stop':
-      if (typeof raw === 'string') options.stop = [raw];
-      else if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) options.stop = raw as string[];
-      else throw new LineProblem(`\`${key}\` must be a string or an array of strings`);
-      return;
-    case 'number':
-    case 'integer': {
-      const value = fromText && typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-      const whole = spec.kind === 'integer';
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max || (whole && !Number.isInteger(value))) {
-        throw new LineProblem(`\`${key}\` must be ${whole ? 'a whole number' : 'a number'} from ${spec.min} to ${spec.max}`);
-      }
-      options[spec.name] = value;
-      return;
-    }
-  }
+function setOption(options: GenerationOptions, key: string, name: OptionName, raw: unknown, fromText: boolean): void {
+  const result = checkOptionValue(name, raw, fromText);
+  if (!result.ok) throw new LineProblem(`\`${key}\` must be ${result.expected}`);
+  (options as Record<OptionName, unknown>)[name] = result.value;
 }
 
 /** CSV rows: first row = column names; with a template every column is a variable, else `prompt` is the prompt. */

@@ -2,7 +2,7 @@
  * Checks a parsed config file once, on entry, and reports every problem as `file: key: message`
  * (exit 3). Inside the program the config is then trusted to have these types.
  */
-import { GptError, EFFORTS } from '../domain/index.js';
+import { API_SHAPES, GptError, OPTION_SPECS, checkOptionValue, type OptionName } from '../domain/index.js';
 
 export interface RawConfig {
   defaultProfile?: string;
@@ -16,7 +16,6 @@ export interface RawConfig {
 type Check = (value: unknown) => string | null;
 
 const isString: Check = (v) => (typeof v === 'string' ? null : 'expected a string');
-const isBool: Check = (v) => (typeof v === 'boolean' ? null : 'expected true or false');
 const isNumber =
   (min = -Infinity, max = Infinity): Check =>
   (v) =>
@@ -31,7 +30,6 @@ const isStringMap: Check = (v) =>
   isObject(v) && Object.values(v).every((x) => typeof x === 'string') ? null : 'expected a map of strings';
 const isStringList: Check = (v) =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? null : 'expected a list of strings';
-const isStringOrList: Check = (v) => (typeof v === 'string' ? null : isStringList(v));
 const isUrl: Check = (v) => {
   if (typeof v !== 'string') return 'expected a URL string';
   try {
@@ -52,21 +50,19 @@ const PRICE_KEYS: Record<string, Check> = {
   output: isNumber(0),
 };
 
+/** A generation option, checked with the one option table (domain/options) that flags and front matter use too. */
+const isOption =
+  (name: OptionName): Check =>
+  (v) => {
+    const result = checkOptionValue(name, v);
+    return result.ok ? null : `expected ${result.expected}`;
+  };
+
 export const GENERATION_KEYS: Record<string, Check> = {
   model: isString,
-  system: isString,
-  temperature: isNumber(0, 2),
-  topP: isNumber(0, 1),
-  maxOutputTokens: isNumber(1),
-  effort: isOneOf(EFFORTS),
-  stop: isStringOrList,
-  seed: isNumber(),
-  presencePenalty: isNumber(-2, 2),
-  frequencyPenalty: isNumber(-2, 2),
-  api: isOneOf(['chat', 'responses']),
-  stream: isBool,
-  timeout: isNumber(0.001),
-  retries: isNumber(0, 100),
+  ...Object.fromEntries((Object.keys(OPTION_SPECS) as OptionName[]).filter((n) => n !== 'timeoutSeconds').map((n) => [n, isOption(n)])),
+  // Config spells it `timeout`, like the flag.
+  timeout: isOption('timeoutSeconds'),
 };
 
 const PROFILE_KEYS: Record<string, Check> = {
@@ -74,7 +70,7 @@ const PROFILE_KEYS: Record<string, Check> = {
   apiKeyEnv: isString,
   apiKeyCommand: isString,
   model: isString,
-  api: isOneOf(['chat', 'responses']),
+  api: isOneOf(API_SHAPES),
   maxTokensField: isOneOf(['max_completion_tokens', 'max_tokens']),
   headers: isStringMap,
   pricing: () => null, // checked entry by entry below

@@ -1,48 +1,19 @@
 /** Generation options as front matter spells them, checked like the flags, and the merge of option layers. */
-import { type ChatMessage, EFFORTS, type GenerationOptions } from '../domain/index.js';
+import { OPTION_SPECS, checkOptionValue, type GenerationOptions, type OptionName } from '../domain/index.js';
 
 /** Option keys front matter may set; `system` and `schema` are front-matter keys of their own. */
 type FrontMatterOption = Exclude<keyof GenerationOptions, 'system' | 'schema'>;
 
-const range = (min: number, max: number, integer = false) => (value: unknown) => {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
-  if (!ok || (integer && !Number.isInteger(value))) {
-    throw new Error(`expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-};
-
-const oneOf = (choices: readonly string[]) => (value: unknown) => {
-  if (typeof value !== 'string' || !choices.includes(value)) {
-    throw new Error(`expected one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-};
-
-/** Same ranges as the flags in cli.ts, so a value is valid in front matter exactly when it is on the command line. */
-const CHECKS: Record<FrontMatterOption, (value: unknown) => unknown> = {
-  temperature: range(0, 2),
-  topP: range(0, 1),
-  maxOutputTokens: range(1, 10_000_000, true),
-  effort: oneOf(EFFORTS),
-  stop: (value) => {
-    const list = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string' && s !== '')) {
-      throw new Error('expected a string or a list of non-empty strings');
-    }
-    return list;
-  },
-  seed: range(-(2 ** 53), 2 ** 53, true),
-  presencePenalty: range(-2, 2),
-  frequencyPenalty: range(-2, 2),
-  api: oneOf(['chat', 'responses']),
-  stream: (value) => {
-    if (typeof value !== 'boolean') throw new Error(`expected true or false, got ${JSON.stringify(value)}`);
-    return value;
-  },
-  timeoutSeconds: range(0.001, 86_400),
-  retries: range(0, 100, true),
-};
+/** Checked with the one option table (domain/options), so front matter accepts exactly what the flags do. */
+const CHECKS = Object.fromEntries(
+  (Object.keys(OPTION_SPECS) as OptionName[])
+    .filter((name): name is FrontMatterOption => name !== 'system')
+    .map((name) => [name, (value: unknown) => {
+      const result = checkOptionValue(name, value);
+      if (!result.ok) throw new Error(`expected ${result.expected}, got ${JSON.stringify(value)}`);
+      return result.value;
+    }]),
+) as Record<FrontMatterOption, (value: unknown) => unknown>;
 
 /** Flag spellings whose camelCase is not the option's name. */
 const ALIASES: Record<string, FrontMatterOption> = { timeout: 'timeoutSeconds' };
