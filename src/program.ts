@@ -44,7 +44,8 @@ function addGenerationOptions(cmd: Command): Command {
     .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', option('--retries', 'retries'));
 }
 
-type CommandModule = { run: (positional: unknown[], options: CommandOptions) => Promise<number | void> };
+/** A command's module; completion also gets the root program, to describe every command and flag. */
+type CommandModule = { run: (positional: unknown[], options: CommandOptions, program: Command) => Promise<number | void> };
 
 /** Each command's module, loaded only when that command runs (esbuild makes each a chunk). */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
@@ -65,7 +66,9 @@ function lazy(name: keyof typeof COMMANDS) {
     const positional = args.slice(0, -2);
     const options = cmd.optsWithGlobals() as CommandOptions;
     const mod = await COMMANDS[name]!();
-    const code = await mod.run(positional, options);
+    let root = cmd;
+    while (root.parent) root = root.parent;
+    const code = await mod.run(positional, options, root);
     if (typeof code === 'number') process.exitCode = code;
   };
 }

@@ -1,6 +1,5 @@
 /** `gpt completion <bash|zsh|fish>`: a completion script generated from the commands and flags themselves. */
 import type { Command } from 'commander';
-import { buildProgram } from '../program.js';
 
 interface Spec {
   name: string;
@@ -86,9 +85,10 @@ function fish({ globals, commands }: ReturnType<typeof specs>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function run(positional: unknown[]): Promise<number> {
+/** The program comes in from the caller (no import of program.ts: that would be a cycle). */
+export async function run(positional: unknown[], _options: unknown, program: Command): Promise<number> {
   const shell = positional[0] as 'bash' | 'zsh' | 'fish';
-  const spec = specs(buildProgram());
+  const spec = specs(program);
   process.stdout.write(shell === 'bash' ? bash(spec) : shell === 'zsh' ? zsh(spec) : fish(spec));
   return 0;
 }
