@@ -5,25 +5,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
-import { type MockServer, startMockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
-let server: MockServer;
+const server = useMockServer();
 let dir: string;
 
 beforeAll(async () => {
-  server = await startMockServer();
   dir = mkdtempSync(join(tmpdir(), 'gpt-bad-'));
   writeFileSync(join(dir, 'bad-schema.json'), '{ "type": "object", ');
   writeFileSync(join(dir, 'not-object-schema.json'), '[1, 2]');
   writeFileSync(join(dir, 'tpl.md'), '---\ndescription: t\nvars:\n  topic: {description: what}\n---\nTell me about {{topic}}.\n');
   writeFileSync(join(dir, 'bad-yaml.md'), '---\ndescription: [unclosed\n---\nBody\n');
 });
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
 
 const env = () => ({ OPENAI_API_KEY: 'sk-test-BADINPUT0123456789abcdef', OPENAI_BASE_URL: server.url });
 

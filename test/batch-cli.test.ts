@@ -3,26 +3,21 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { lookupModel } from '../src/accounting/models.js';
 import type { Progress } from '../src/batch/runner.js';
 import { inShard } from '../src/batch/shard.js';
 import { ProgressLine, formatProgress } from '../src/ui/progress.js';
 import { BIN, cleanEnv, makeHome, runCli, type CliOptions, type CliResult } from './support/cli.js';
-import { type RecordedRequest, type Reply, startMockServer, type MockServer } from './support/mock-server.js';
+import { type RecordedRequest, type Reply } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-BATCHSECRET01fWXYZ';
-let server: MockServer;
+const server = useMockServer();
 const dir = mkdtempSync(join(tmpdir(), 'gpt-batch-test-'));
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
 afterAll(async () => {
-  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
-beforeEach(() => server.reset());
 
 function gpt(args: string[], options: CliOptions = {}) {
   return runCli(['batch', ...args], { timeoutMs: 60_000, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });

@@ -1,20 +1,13 @@
 /** `gpt chat` end to end: the built CLI against the loopback OpenAI-compatible server. */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
-import { type MockServer, sseData, startMockServer } from './support/mock-server.js';
+import { sseData } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-CHATSECRET012fXYZ';
-let server: MockServer;
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
+const server = useMockServer();
 
 function gpt(args: string[], options: CliOptions = {}) {
   return runCli(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });

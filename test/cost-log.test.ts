@@ -4,11 +4,12 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseWhen, summariseLog } from '../src/cost/log.js';
 import type { UsageRecord } from '../src/accounting/usage-log.js';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
-import { startMockServer, type MockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 interface Totals {
   requests: number;
@@ -236,11 +237,7 @@ describe('gpt cost --log errors and empty logs', () => {
 });
 
 describe('gpt cost --log over records written by real calls', () => {
-  let server: MockServer;
-  beforeAll(async () => {
-    server = await startMockServer();
-  });
-  afterAll(() => server.close());
+  const server = useMockServer();
 
   it('sums exactly what gpt chat and gpt run reported', async () => {
     const home = freshHome();

@@ -8,13 +8,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { lookupModel } from '../src/accounting/models.js';
 import { LARGE_INPUT, LineStats, Tally, checkBudget, guessOutput, priceRow, projectRuns, sortByCost } from '../src/cost/estimate.js';
 import { csvLine } from '../src/cost/format.js';
 import { classifyTarget } from '../src/cost/target.js';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
-import { mockTokens, startMockServer, type MockServer } from './support/mock-server.js';
+import { mockTokens } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-cost-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -393,12 +394,7 @@ describe('usage errors (exit 2)', () => {
 });
 
 describe('our count is what the API is sent (mock server reports cookbook prompt_tokens)', () => {
-  let server: MockServer;
-  beforeAll(async () => {
-    server = await startMockServer();
-  });
-  afterAll(() => server.close());
-  beforeEach(() => server.reset());
+  const server = useMockServer();
 
   const api = (args: string[], options: CliOptions = {}) =>
     runCli(args, { cwd: dir, ...options, env: { OPENAI_API_KEY: 'sk-fake-0000000000000000', OPENAI_BASE_URL: server.url } });

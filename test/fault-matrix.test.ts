@@ -6,21 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { networkError } from '../src/providers/retry.js';
 import { makeHome, runCli } from './support/cli.js';
-import { type MockServer, type Reply, type ReplyScript, sseData, sseEvent, startMockServer } from './support/mock-server.js';
+import { type Reply, type ReplyScript, sseData, sseEvent } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-FAULTMATRIX01ghij';
-let server: MockServer;
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => server.reset());
+const server = useMockServer();
 
 type Shape = { name: string; args: string[] };
 const SHAPES: Shape[] = [

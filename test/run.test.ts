@@ -2,14 +2,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { lookupModel } from '../src/accounting/models.js';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
-import { type MockServer, startMockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-RUNSECRET012QRST';
 const PROMPTS = resolve(import.meta.dirname, '../prompts');
-let server: MockServer;
+const server = useMockServer();
 const dir = mkdtempSync(join(tmpdir(), 'gpt-run-test-'));
 
 const ARTICLE = [
@@ -43,15 +44,9 @@ const VALID_INVOICE = {
   total: 35.7,
   payment_terms: 'Net 30',
 };
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
 afterAll(async () => {
-  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
-beforeEach(() => server.reset());
 
 function gpt(args: string[], options: CliOptions = {}) {
   return runCli(['run', ...args], { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });

@@ -7,14 +7,15 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliResult } from './support/cli.js';
-import { type MockServer, startMockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-proj-LEAKCANARY7f3a9c2e5f6';
 /** The key without its prefix, as some servers echo it back. */
 const BODY = KEY.slice('sk-proj-'.length);
-let server: MockServer;
+const server = useMockServer(undefined, { resetEach: false });
 let home: string;
 let work: string;
 const outputs: CliResult[] = [];
@@ -27,7 +28,6 @@ function walk(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  server = await startMockServer();
   home = makeHome();
   work = mkdtempSync(join(tmpdir(), 'gpt-secrets-'));
   writeFileSync(join(work, 'jobs.jsonl'), ['{"id":"a","prompt":"one"}', '{"id":"b","prompt":"two"}', '{"id":"c","prompt":"three"}'].join('\n'));
@@ -60,10 +60,6 @@ beforeAll(async () => {
   await gpt(['config']);
   await gpt(['config', '--json', '-v']);
 }, 120_000);
-
-afterAll(async () => {
-  await server.close();
-});
 
 describe('the key never leaves', () => {
   it('the requests did carry it (so the test means something)', () => {

@@ -7,29 +7,24 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { readProjectConfig } from '../src/config/load.js';
 import { sha256, trustFile } from '../src/config/trust.js';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
-import { type MockServer, startMockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-TRUSTCANARY0123456789';
 /** Not loopback by our rule (name only, no DNS), yet nothing can leave the machine if a fix regresses. */
 const OFF_MACHINE = 'http://0.0.0.0:9/v1';
-let server: MockServer;
+const server = useMockServer();
 const root = mkdtempSync(join(tmpdir(), 'gpt-trust-test-'));
 let home: string;
 let repo: string;
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
 afterAll(async () => {
-  await server.close();
   rmSync(root, { recursive: true, force: true });
 });
 beforeEach(() => {
-  server.reset();
   home = makeHome();
   repo = mkdtempSync(join(root, 'repo-'));
   mkdirSync(join(repo, 'prompts'));

@@ -4,9 +4,10 @@
  * `script` gives) never gets a spinner that would scroll forever.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, makeHome } from './support/cli.js';
-import { type MockServer, startMockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const hasScript = (() => {
   try {
@@ -17,13 +18,7 @@ const hasScript = (() => {
   }
 })();
 
-let server: MockServer;
-beforeAll(async () => {
-  server = await startMockServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = useMockServer();
 
 /** Runs `gpt args` on a pty, typing each line after the previous answer has had time to arrive. */
 function onPty(args: string[], lines: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {

@@ -5,20 +5,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, makeHome, runCli } from './support/cli.js';
-import { type MockServer, startMockServer } from './support/mock-server.js';
+import { type MockServer } from './support/mock-server.js';
+import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-WRITEFAIL0123456789';
-let server: MockServer;
+const server = useMockServer();
 let home: string;
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
-afterAll(() => server.close());
 beforeEach(() => {
-  server.reset();
   home = makeHome();
 });
 

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { costOf } from '../../src/accounting/cost.js';
 import { lookupModel } from '../../src/accounting/models.js';
 import { runOpenAIBatch, type OpenAIBatchOptions } from '../../src/batch/openai-batch.js';
@@ -13,20 +13,13 @@ import type { BatchEntry, BatchItem } from '../../src/batch/types.js';
 import type { ProfileConfig, ResolvedConfig } from '../../src/config/types.js';
 import { chatCompletionsBody } from '../../src/providers/chat-completions.js';
 import { responsesBody } from '../../src/providers/responses.js';
-import { type MockServer, type RecordedRequest, parseMultipart, startMockServer } from '../support/mock-server.js';
+import { type RecordedRequest, parseMultipart, startMockServer } from '../support/mock-server.js';
+import { useMockServer } from '../support/fixture.js';
 import { FakeClock, MemorySink, fromArray } from './fakes.js';
 
-let server: MockServer;
+const server = useMockServer();
 let stateDir: string;
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
-afterAll(async () => {
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
   // Each answer names the prompt it answers, so a wrong custom_id join shows.
   server.setDefault((request) => {
     const body = request.body as { messages?: { content: string }[]; input?: string };

@@ -2,20 +2,15 @@
  * `send()`, the one retry loop, in-process against the loopback server with a fake clock: every wait is
  * recorded, none is slept.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
 import { send, type HttpSettings, type OpenResponse } from '../../src/providers/http.js';
 import type { ProviderEvent } from '../../src/providers/types.js';
-import { type MockServer, startMockServer } from '../support/mock-server.js';
+import { type MockServer } from '../support/mock-server.js';
+import { useMockServer } from '../support/fixture.js';
 
 const KEY = 'sk-test-SENDUNIT0123456789';
-let server: MockServer;
-
-beforeAll(async () => {
-  server = await startMockServer();
-});
-afterAll(() => server.close());
-beforeEach(() => server.reset());
+const server = useMockServer();
 
 function fakeClock() {
   const slept: number[] = [];
