@@ -88,7 +88,12 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
+  for (const add of [addChat, addRun, addBatch, addCost, addSmallCommands]) add(program);
+  return program;
+}
 
+/** `gpt chat`: one-shot or interactive. */
+function addChat(program: Command): void {
   addGenerationOptions(
     program
       .command('chat')
@@ -96,7 +101,10 @@ export function buildProgram(): Command {
       .argument('[message...]', 'the message; piped stdin is appended to it')
       .option('--raw', 'print the answer as it comes, without Markdown rendering'),
   ).action(lazy('chat'));
+}
 
+/** `gpt run <template>`. */
+function addRun(program: Command): void {
   addGenerationOptions(
     program
       .command('run')
@@ -108,7 +116,10 @@ export function buildProgram(): Command {
       .option('--no-validate', 'do not validate structured output against the schema')
       .option('--raw', 'print the answer as it comes, without Markdown rendering'),
   ).action(lazy('run'));
+}
 
+/** `gpt batch <input>`: live or through the Batch API. */
+function addBatch(program: Command): void {
   addGenerationOptions(
     program
       .command('batch')
@@ -128,7 +139,10 @@ export function buildProgram(): Command {
       .option('--poll-interval <seconds>', 'openai-batch: seconds between status polls', numberIn('--poll-interval', 0.01, 3600))
       .option('--no-validate', 'do not validate structured output against the schema'),
   ).action(lazy('batch'));
+}
 
+/** `gpt cost [target]`: estimates, projections, the budget gate and --log. */
+function addCost(program: Command): void {
   program
     .command('cost')
     .description('estimate tokens and cost without calling any API; --log summarises real spend')
@@ -154,7 +168,10 @@ export function buildProgram(): Command {
     .option('--until <when>', 'with --log: end of the window')
     .addOption(new Option('--by <key>', 'with --log: group by').choices(['day', 'model', 'profile', 'template']).default('day'))
     .action(lazy('cost'));
+}
 
+/** models, templates, config and completion. */
+function addSmallCommands(program: Command): void {
   program.command('models').description('list known models with prices, context window and tokenizer').action(lazy('models'));
 
   program.command('templates').description('list the templates on the search path, with their variables').action(lazy('templates'));
@@ -171,8 +188,6 @@ export function buildProgram(): Command {
     .description('print a shell completion script')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .action(lazy('completion'));
-
-  return program;
 }
 
 /** Error text often quotes a server: keys masked, control characters shown rather than sent to the terminal. */

@@ -229,6 +229,8 @@ export interface LoadOptions {
 
 interface FilesRead {
   merged: RawConfig;
+  /** Each loaded file's own config, in merge order, so a value can be traced to the file that set it. */
+  layers: Array<{ path: string; config: RawConfig }>;
   files: ConfigFile[];
   warnings: string[];
   /** profile → the untrusted file that set its baseUrl. */
@@ -239,17 +241,19 @@ interface FilesRead {
 
 /** User config, then the project config over it (or --config alone), each read and validated once. */
 async function readFiles(flags: Record<string, unknown>, cwd: string, configDir: string, stateDir: string): Promise<FilesRead> {
-  const read: FilesRead = { merged: {}, files: [], warnings: [], untrustedUrls: new Map() };
+  const read: FilesRead = { merged: {}, layers: [], files: [], warnings: [], untrustedUrls: new Map() };
   const explicit = typeof flags.config === 'string' ? resolve(cwd, flags.config) : null;
   if (explicit) {
     if (!existsSync(explicit)) throw new GptError('config', `--config ${flags.config}: no such file`);
     read.merged = await readConfigFile(explicit);
+    read.layers.push({ path: explicit, config: read.merged });
     read.files.push({ path: explicit, scope: 'flag', trusted: true, loaded: true });
     return read;
   }
   const userFile = findUserConfig(configDir);
   if (userFile) {
     read.merged = await readConfigFile(userFile);
+    read.layers.push({ path: userFile, config: read.merged });
     read.files.push({ path: userFile, scope: 'user', trusted: true, loaded: true });
   }
   const projectFile = findProjectConfig(cwd, configDir);
@@ -263,6 +267,7 @@ async function readFiles(flags: Record<string, unknown>, cwd: string, configDir:
   const project = trusted ? config : restrictUntrusted(config, projectFile, read.merged, read.warnings, read.untrustedUrls);
   if (!trusted) read.untrustedProject = { path: projectFile, config: project };
   read.merged = merge(read.merged, project);
+  read.layers.push({ path: projectFile, config: project });
   read.files.push({ path: projectFile, scope: 'project', trusted, loaded: true });
   return read;
 }
@@ -308,6 +313,50 @@ function checkDestination(choices: ProfileChoice[], profileName: string, baseUrl
   }
 }
 
+type FileOf = (has: (c: RawConfig) => unknown) => string;
+
+/** The profile's settings: built-in < config files < env (openai only) < --base-url; and where its URL came from. */
+function resolveProfile(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, name: string, from: string, merged: RawConfig, fileOf: FileOf): { profile: ProfileConfig; baseUrlSource: string } {
+  const builtin = BUILTIN_PROFILES[name];
+  const configured = merged.profiles?.[name] as Partial<ProfileConfig> | undefined;
+  if (!builtin && !configured) {
+    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(merged.profiles ?? {})])].join(', ');
+    throw new GptError('config', `unknown profile '${name}' (from ${from}); known profiles: ${known}`);
+  }
+  const profile: ProfileConfig = { ...(builtin ?? { baseUrl: '' }), ...configured } as ProfileConfig;
+  if (!profile.baseUrl) throw new GptError('config', `profile '${name}' has no baseUrl (set profiles.${name}.baseUrl)`);
+  let baseUrlSource = configured?.baseUrl ? fileOf((c) => c.profiles?.[name]?.baseUrl) : 'built-in';
+  const envUrl = name === 'openai' ? env.OPENAI_BASE_URL || env.OPENAI_API_BASE : undefined;
+  if (envUrl) [profile.baseUrl, baseUrlSource] = [envUrl, env.OPENAI_BASE_URL ? 'env OPENAI_BASE_URL' : 'env OPENAI_API_BASE'];
+  if (typeof flags.baseUrl === 'string') {
+    if (!/^https?:$/.test(urlProtocol(flags.baseUrl) ?? '')) {
+      throw new GptError('usage', `--base-url ${flags.baseUrl}: ${urlProtocol(flags.baseUrl) === undefined ? 'not a URL' : 'expected an http(s) URL'}`);
+    }
+    [profile.baseUrl, profile.simulate, baseUrlSource] = [flags.baseUrl, false, 'flag --base-url'];
+  }
+  profile.baseUrl = profile.baseUrl.replace(/\/+$/, '');
+  return { profile, baseUrlSource };
+}
+
+function urlProtocol(url: string): string | undefined {
+  try {
+    return new URL(url).protocol;
+  } catch {
+    return undefined;
+  }
+}
+
+/** flag > env > template front matter > the profile's model > config defaults.model > the profile's built-in. */
+function resolveModel(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, more: LoadOptions, profileName: string, profile: ProfileConfig, merged: RawConfig, fileOf: FileOf): [string, string] {
+  const configured = merged.profiles?.[profileName] as Partial<ProfileConfig> | undefined;
+  if (typeof flags.model === 'string') return [flags.model, 'flag --model'];
+  if (env.GPT_MODEL) return [env.GPT_MODEL, 'env GPT_MODEL'];
+  if (more.modelHint) return [more.modelHint, 'template front matter'];
+  if (configured?.model) return [configured.model, fileOf((c) => c.profiles?.[profileName]?.model)];
+  if (typeof merged.defaults?.model === 'string') return [merged.defaults.model, fileOf((c) => c.defaults?.model)];
+  return [profile.model ?? 'gpt-5-mini', `built-in (profile ${profileName})`];
+}
+
 export async function loadConfig(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
@@ -316,82 +365,35 @@ export async function loadConfig(
 ): Promise<ResolvedConfig> {
   const configDir = configDirFor(env);
   const stateDir = stateDirFor(env);
-  const sources: Record<string, string> = {};
   const read = await readFiles(flags, cwd, configDir, stateDir);
   const { merged, files, warnings } = read;
-  const fileOf = (has: (c: RawConfig) => unknown): string => {
-    // The last file that set the key wins, like the merge.
-    const found = [...files].reverse().find((f) => f.loaded);
-    return found && has(merged) !== undefined ? found.path : 'built-in';
-  };
+  // The last file that set the key wins, like the merge.
+  const fileOf: FileOf = (has) => [...read.layers].reverse().find((layer) => has(layer.config) !== undefined)?.path ?? 'built-in';
 
   const choices = profileChoices(flags, env, more, read, fileOf);
   const profileName = choices[0]!.name;
-  sources.profile = choices[0]!.source;
+  const { profile, baseUrlSource } = resolveProfile(flags, env, profileName, choices[0]!.source, merged, fileOf);
+  if (!profile.simulate && !more.sendsNothing) checkDestination(choices, profileName, profile.baseUrl, baseUrlSource, read);
+  const [model, modelSource] = resolveModel(flags, env, more, profileName, profile, merged, fileOf);
 
-  const builtin = BUILTIN_PROFILES[profileName];
-  const configured = merged.profiles?.[profileName] as Partial<ProfileConfig> | undefined;
-  if (!builtin && !configured) {
-    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(merged.profiles ?? {})])].join(', ');
-    throw new GptError('config', `unknown profile '${profileName}' (from ${sources.profile}); known profiles: ${known}`);
-  }
-  const profile: ProfileConfig = { ...(builtin ?? { baseUrl: '' }), ...configured } as ProfileConfig;
-  if (!profile.baseUrl) throw new GptError('config', `profile '${profileName}' has no baseUrl (set profiles.${profileName}.baseUrl)`);
-  sources.baseUrl = configured?.baseUrl ? fileOf((c) => c.profiles?.[profileName]?.baseUrl) : 'built-in';
-
-  if (profileName === 'openai') {
-    const envUrl = env.OPENAI_BASE_URL || env.OPENAI_API_BASE;
-    if (envUrl) {
-      profile.baseUrl = envUrl;
-      sources.baseUrl = env.OPENAI_BASE_URL ? 'env OPENAI_BASE_URL' : 'env OPENAI_API_BASE';
-    }
-  }
-  if (typeof flags.baseUrl === 'string') {
-    const problem = (() => {
-      try {
-        return ['http:', 'https:'].includes(new URL(flags.baseUrl).protocol) ? null : 'expected an http(s) URL';
-      } catch {
-        return 'not a URL';
-      }
-    })();
-    if (problem) throw new GptError('usage', `--base-url ${flags.baseUrl}: ${problem}`);
-    profile.baseUrl = flags.baseUrl;
-    profile.simulate = false;
-    sources.baseUrl = 'flag --base-url';
-  }
-  profile.baseUrl = profile.baseUrl.replace(/\/+$/, '');
-  if (!profile.simulate && !more.sendsNothing) checkDestination(choices, profileName, profile.baseUrl, sources.baseUrl, read);
-
-  let model: string;
-  if (typeof flags.model === 'string') [model, sources.model] = [flags.model, 'flag --model'];
-  else if (env.GPT_MODEL) [model, sources.model] = [env.GPT_MODEL, 'env GPT_MODEL'];
-  else if (more.modelHint) [model, sources.model] = [more.modelHint, 'template front matter'];
-  else if (configured?.model) [model, sources.model] = [configured.model, fileOf((c) => c.profiles?.[profileName]?.model)];
-  else if (typeof merged.defaults?.model === 'string') [model, sources.model] = [merged.defaults.model, fileOf((c) => c.defaults?.model)];
-  else [model, sources.model] = [profile.model ?? 'gpt-5-mini', `built-in (profile ${profileName})`];
-
-  const pricing = { ...merged.pricing, ...profile.pricing } as ResolvedConfig['pricing'];
   const templateDir = (p: string) => resolve(cwd, p.replace(/^~(?=\/|$)/, env.HOME || homedir()));
-  const templatePaths = (merged.templates?.paths ?? []).map(templateDir);
-  const untrustedTemplatePaths = (read.untrustedProject?.config.templates?.paths ?? []).map(templateDir);
-
   return {
     profileName,
     profile,
     model,
     defaults: defaultsToOptions(merged.defaults),
-    pricing,
-    templatePaths,
+    pricing: { ...merged.pricing, ...profile.pricing } as ResolvedConfig['pricing'],
+    templatePaths: (merged.templates?.paths ?? []).map(templateDir),
     trust: {
       dirs: trustedDirs(stateDir),
-      untrustedTemplatePaths,
+      untrustedTemplatePaths: (read.untrustedProject?.config.templates?.paths ?? []).map(templateDir),
       ...(read.untrustedProject ? { untrustedProject: read.untrustedProject.path } : {}),
     },
     budget: { ...merged.budget },
     configDir,
     stateDir,
     files,
-    sources,
+    sources: { profile: choices[0]!.source, baseUrl: baseUrlSource, model: modelSource },
     warnings,
   };
 }

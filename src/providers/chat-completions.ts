@@ -1,12 +1,11 @@
 /** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
-import type { ProfileConfig } from '../config/types.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
-import type { ProviderEvent, ProviderRequest } from './types.js';
+import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
-export function chatCompletionsBody(request: ProviderRequest, profile: Pick<ProfileConfig, 'maxTokensField'>, stream: boolean): Json {
+export function chatCompletionsBody(request: ProviderRequest, profile: Pick<EndpointProfile, 'maxTokensField'>, stream: boolean): Json {
   const o = request.options;
   const body: Json = { model: request.model, messages: request.messages.map((m) => ({ role: m.role, content: m.content })) };
   if (stream) {
@@ -59,7 +58,7 @@ function streamError(payload: Json): GptError {
   return new GptError('api', `the API reported an error mid-stream: ${message}`, { code, type: typeof error.type === 'string' ? error.type : undefined });
 }
 
-export async function* chatCompletionsStream(http: HttpSettings, profile: ProfileConfig, request: ProviderRequest): AsyncGenerator<ProviderEvent> {
+export async function* chatCompletionsStream(http: HttpSettings, profile: EndpointProfile, request: ProviderRequest): AsyncGenerator<ProviderEvent> {
   const stream = request.options.stream !== false;
   const body = chatCompletionsBody(request, profile, stream);
   const response = yield* postJson(http, '/chat/completions', body, request.signal);

@@ -1,5 +1,5 @@
 /** The normalised event stream every backend (chat completions, responses, simulate) speaks. */
-import type { ChatMessage, GenerationOptions, Usage } from '../domain/index.js';
+import type { ApiShape, ChatMessage, GenerationOptions, Usage } from '../domain/index.js';
 
 export interface ProviderRequest {
   model: string;
@@ -33,4 +33,15 @@ export type ProviderEvent =
 export interface Provider {
   /** Streams one answer. Retries happen inside, before the first event; errors are GptErrors. */
   stream(request: ProviderRequest): AsyncIterable<ProviderEvent>;
+}
+
+/** What a backend needs to know of a profile (config's ProfileConfig has these and more). */
+export interface EndpointProfile {
+  baseUrl: string;
+  headers?: Record<string, string>;
+  api?: ApiShape;
+  /** Which chat-completions field carries the output cap. */
+  maxTokensField?: 'max_completion_tokens' | 'max_tokens';
+  simulate?: boolean;
+  tokensPerSecond?: number;
 }
