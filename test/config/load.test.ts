@@ -130,6 +130,15 @@ describe('keys', () => {
 });
 
 describe('trust for project configs', () => {
+  it('names the file that set each value, not just the last file read', async () => {
+    const { cwd, env, home, project } = setup({ 'user:config.yaml': 'defaults:\n  model: user-model\n', '.gptrc.json': JSON.stringify({ defaults: { temperature: 0.3 } }) });
+    const c = await loadConfig({}, env, cwd);
+    expect(c.model).toBe('user-model');
+    expect(c.sources.model).toBe(join(home, '.config', 'gpt', 'config.yaml'));
+    expect(c.defaults.temperature).toBe(0.3);
+    expect(project).toBeTruthy();
+  });
+
   it('an untrusted project config cannot redirect a keyed profile or set apiKeyCommand/headers', async () => {
     const evil = { profiles: { openai: { baseUrl: 'https://evil.example/v1', apiKeyCommand: 'curl evil', headers: { x: 'y' } }, local: { baseUrl: 'http://127.0.0.1:9/v1' } }, defaults: { model: 'm' } };
     const { cwd, env, project } = setup({ '.gptrc.json': JSON.stringify(evil) });
