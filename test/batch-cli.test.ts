@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lookupModel } from '../src/accounting/models.js';
-import type { Progress } from '../src/batch/runner.js';
+import type { Progress } from '../src/batch/types.js';
 import { inShard } from '../src/batch/shard.js';
 import { ProgressLine, formatProgress } from '../src/ui/progress.js';
 import { BIN, cleanEnv, makeHome, runCli, type CliOptions, type CliResult } from './support/cli.js';

@@ -7,8 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
-import { GptError } from '../domain/index.js';
-import { LineSplitter } from './lines.js';
+import { GptError, LineSplitter } from '../domain/index.js';
 import type { ResultLine, ResultSink } from './types.js';
 import { AppendWriter, outputError } from './writer.js';
 

@@ -3,7 +3,7 @@
  * buckets, and a batch-wide back-off when the API answers 429. Hand-written because it is small
  * and central, and it takes a Clock so tests run in virtual time.
  */
-import type { Clock } from './types.js';
+import type { Clock } from '../domain/index.js';
 
 export interface SchedulerOptions {
   clock: Clock;

@@ -2,7 +2,7 @@
  * Sharding (`--shard K/N`: N machines share one input, split by a stable hash of the id) and
  * merging their outputs back into one file with exactly one line per id.
  */
-import { usageError } from '../domain/index.js';
+import { fnv1a32, usageError } from '../domain/index.js';
 import { indexOutputs, writeWinners } from './checkpoint.js';
 import type { BatchEntry } from './types.js';
 
@@ -12,46 +12,7 @@ export interface Shard {
   count: number;
 }
 
-/**
- * FNV-1a, 32 bit, over the id's UTF-8 bytes: stable across machines, Node versions and runs. The bytes
- * are encoded inline (no Buffer per call), exactly as Buffer.from(text, 'utf8') would: a lone
- * surrogate becomes U+FFFD (EF BF BD).
- */
-export function fnv1a32(text: string): number {
-  let hash = 0x811c9dc5;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 0x80) {
-      hash = Math.imul(hash ^ c, 0x01000193);
-      continue;
-    }
-    if (c < 0x800) {
-      hash = Math.imul(hash ^ (0xc0 | (c >> 6)), 0x01000193);
-      hash = Math.imul(hash ^ (0x80 | (c & 0x3f)), 0x01000193);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-        hash = Math.imul(hash ^ (0xf0 | (c >> 18)), 0x01000193);
-        hash = Math.imul(hash ^ (0x80 | ((c >> 12) & 0x3f)), 0x01000193);
-        hash = Math.imul(hash ^ (0x80 | ((c >> 6) & 0x3f)), 0x01000193);
-        hash = Math.imul(hash ^ (0x80 | (c & 0x3f)), 0x01000193);
-        continue;
-      }
-      c = 0xfffd; // a lone surrogate
-    }
-    hash = Math.imul(hash ^ (0xe0 | (c >> 12)), 0x01000193);
-    hash = Math.imul(hash ^ (0x80 | ((c >> 6) & 0x3f)), 0x01000193);
-    hash = Math.imul(hash ^ (0x80 | (c & 0x3f)), 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-/** The 1-based shard an id belongs to, out of `count`. */
+/** The 1-based shard an id belongs to, out of `count`: FNV-1a of the id, stable across machines and runs. */
 export function shardOf(id: string, count: number): number {
   return (fnv1a32(id) % count) + 1;
 }

@@ -8,9 +8,8 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { GptError } from '../domain/index.js';
-import { LineMeter, LineTooLong } from './lines.js';
-import { tooLongError } from './reader.js';
+import { GptError, LineTooLong } from '../domain/index.js';
+import { MAX_LINE_BYTES, tooLongError } from './reader.js';
 import { outputError } from './writer.js';
 
 export interface BatchInput {
@@ -123,4 +122,28 @@ async function writeAll(handle: FileHandle, chunk: Buffer, path: string): Promis
 function readError(name: string, err: unknown): GptError {
   const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
   return new GptError('usage', `cannot read batch input ${name}: ${reason}`, {}, { cause: err });
+}
+
+/** Measures lines without keeping them (copying an input), throwing LineTooLong past `maxBytes`. */
+export class LineMeter {
+  private line = 1;
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = MAX_LINE_BYTES) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      this.check(this.bytes + nl - start);
+      this.line++;
+      this.bytes = 0;
+      start = nl + 1;
+    }
+    this.bytes += chunk.length - start;
+    this.check(this.bytes);
+  }
+
+  private check(bytes: number): void {
+    if (bytes > this.maxBytes) throw new LineTooLong(this.line, this.maxBytes);
+  }
 }

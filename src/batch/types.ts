@@ -1,5 +1,5 @@
-/** The shapes shared by the batch reader, runner, checkpoint and merge (SPEC: Batch files). */
-import type { Cost, ChatMessage, GenerationOptions, Usage } from '../domain/index.js';
+/** The shapes shared by the batch reader, runner, Batch API mode, checkpoint and merge (SPEC: Batch files). */
+import type { Cost, ChatMessage, GenerationOptions, GptError, Usage } from '../domain/index.js';
 
 /** One valid input line, validated once on entry; inside the batch code its types are trusted. */
 export interface BatchItem {
@@ -45,29 +45,66 @@ export interface ResultLine {
   attempts: number;
 }
 
+/** The result line of an item that produced no billable answer. */
+export function errorResult(id: string, error: ResultError, attempts: number): ResultLine {
+  return { id, status: 'error', text: null, usage: null, cost: null, error, attempts };
+}
+
 /** Where finished results go; each call writes one whole line. */
 export interface ResultSink {
   write(line: ResultLine): Promise<void>;
 }
 
-/** Time, injected so scheduling and back-off can be tested in virtual time. */
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`; when `signal` aborts it may end early, resolving or rejecting. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+/** How a batch run may end; the exit decision (tally.ts) maps each to an error kind. */
+export type StopReason = 'completed' | 'budget' | 'fail_fast' | 'interrupted' | 'fatal';
+
+/** Running figures of a batch, for the progress line. */
+export interface Progress {
+  /** Entries in this run's input (from the id pass), when known. */
+  total?: number;
+  /** Entries finished this run (ok + failed), not counting skipped ones. */
+  done: number;
+  ok: number;
+  failed: number;
+  /** Already ok in the output (resume). */
+  skipped: number;
+  inFlight: number;
+  elapsedMs: number;
+  requestsPerSec: number;
+  tokensPerSec: number;
+  inputTokens: number;
+  outputTokens: number;
+  spentUsd: number;
+  /** Milliseconds left at the current pace, when the total is known and something has finished. */
+  etaMs?: number;
+  /** Concurrency in force (lower than the limit while backing off after 429s; running batches in Batch API mode). */
+  concurrency: number;
+  /** When dispatching is paused by a 429 back-off: the clock time it resumes. */
+  pausedUntil?: number;
+  rateLimited: number;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, ms));
-      signal?.addEventListener('abort', done, { once: true });
-    }),
-};
+/** How a batch run (live or Batch API) ended. */
+export interface BatchSummary {
+  /** Entries read from the input this run. */
+  read: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  /** In-flight requests cut by a hard abort; they have no line and run again on resume. */
+  aborted: number;
+  /** With a known total: entries neither finished nor skipped (they run on resume). */
+  notRun?: number;
+  usage: Usage;
+  cost: Cost;
+  wallMs: number;
+  requestsPerSec: number;
+  tokensPerSec: number;
+  /** 429 signals seen (retries and final failures). */
+  rateLimited: number;
+  stopReason: StopReason;
+  /** True when some model had no price, so spend and --max-cost could not be enforced for it. */
+  unpriced: boolean;
+  /** What the command should exit with, or undefined for success (exit 0). */
+  exitError?: GptError;
+}

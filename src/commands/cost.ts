@@ -7,7 +7,7 @@ import { listModels, lookupModel } from '../accounting/models.js';
 import type { ModelInfo, Tokenizer } from '../accounting/types.js';
 import { readUsageLog, usageLogPath } from '../accounting/usage-log.js';
 import { readBatchFile } from '../batch/reader.js';
-import { defaultMessages } from '../batch/runner.js';
+import { defaultMessages } from '../batch/item.js';
 import { isLineError, type BatchEntry } from '../batch/types.js';
 import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -15,7 +15,7 @@ import { composeMessage, readPipedStdin } from '../core/input.js';
 import { messageRequest, templateHints, templateRequest, templateWhere, type PromptRequest } from '../core/template-request.js';
 import { countRequests, type CostRequest, type CountResult, type SkippedLine } from '../cost/count.js';
 import { checkBudget, guessOutput, priceRow, projectRuns, sortByCost, Tally, type ModelRow, type OutputRule } from '../cost/estimate.js';
-import { budgetFailure, formatEstimate, type BatchSummary, type EstimateReport, type Format } from '../cost/format.js';
+import { budgetFailure, formatEstimate, type BatchInputSummary, type EstimateReport, type Format } from '../cost/format.js';
 import { formatLog, logBudgetFailure, parseWhen, summariseLog, type GroupBy } from '../cost/log.js';
 import { compileTemplate } from '../templates/compile.js';
 import { classifyTarget, type Target } from '../cost/target.js';
@@ -194,7 +194,7 @@ function rowModels(requested: string[], config: ResolvedConfig, all: boolean): A
   return rows;
 }
 
-function batchSummary(path: string, counted: CountResult): BatchSummary {
+function batchSummary(path: string, counted: CountResult): BatchInputSummary {
   const answers = counted.answerPerLine.summary();
   return {
     path,

@@ -6,7 +6,7 @@ import { REASONING_MULTIPLIER, type BudgetVerdict, type LineSummary, type ModelR
 
 export type Format = 'table' | 'markdown' | 'csv' | 'json';
 
-export interface BatchSummary {
+export interface BatchInputSummary {
   path: string;
   /** Lines counted and lines skipped (bad JSON, a missing template variable…). */
   counted: number;
@@ -30,7 +30,7 @@ export interface EstimateReport {
   reasoningTokensFlag: number | undefined;
   cacheHit: number;
   mode: 'live' | 'openai-batch';
-  batch: BatchSummary | null;
+  batch: BatchInputSummary | null;
   budget: BudgetVerdict;
 }
 

@@ -7,4 +7,6 @@ export * from './options.js';
 export * from './usage.js';
 export * from './errors.js';
 export * from './redact.js';
-export type { Clock } from './clock.js';
+export { type Clock, systemClock } from './clock.js';
+export * from './hash.js';
+export * from './lines.js';

@@ -43,3 +43,13 @@ export interface Cost {
   /** Present when the provider reported the cost itself (OpenRouter's usage.cost). */
   source?: 'provider';
 }
+
+/** No tokens: the start of every running total. */
+export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
+  input_tokens: 0,
+  cached_input_tokens: 0,
+  output_tokens: 0,
+  reasoning_tokens: 0,
+  total_tokens: 0,
+  estimated: false,
+});

@@ -4,7 +4,7 @@
  * Retries happen only before a response is handed over; once a body is being read, nothing is.
  */
 import type { Dispatcher, FormData } from 'undici';
-import { GptError, redact, registerSecret } from '../domain/index.js';
+import { type Clock, GptError, redact, registerSecret, systemClock } from '../domain/index.js';
 import {
   DEFAULT_RETRIES,
   MAX_RETRY_AFTER_MS,
@@ -22,31 +22,6 @@ import { loadUndici } from './undici.js';
 import type { ProviderEvent } from './types.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-  random(): number;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  random: () => Math.random(),
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(interrupted());
-      const timer = setTimeout(done, ms);
-      function done() {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }
-      function onAbort() {
-        clearTimeout(timer);
-        reject(interrupted());
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
 
 export interface HttpSettings {
   baseUrl: string;
@@ -129,7 +104,7 @@ function loggedHeaders(headers: Record<string, string>, configured: Record<strin
  * `retry` event before each wait. Throws a GptError whose kind maps to the exit code when it gives up.
  */
 export async function* send(http: HttpSettings, call: ApiCall): AsyncGenerator<ProviderEvent, OpenResponse> {
-  const clock = http.clock ?? realClock;
+  const clock = http.clock ?? systemClock;
   const retries = call.retries ?? http.retries ?? DEFAULT_RETRIES;
   const timeoutSeconds = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const url = `${http.baseUrl}${call.path}`;

@@ -1,9 +1,9 @@
 /** Picks the backend for a profile and wraps it with what every backend shares. */
 import { lookupModel } from '../accounting/models.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { GptError } from '../domain/index.js';
+import { type Clock, GptError, systemClock } from '../domain/index.js';
 import { chatCompletionsStream } from './chat-completions.js';
-import { type Clock, type HttpSettings, realClock } from './http.js';
+import type { HttpSettings } from './http.js';
 import { responsesStream } from './responses.js';
 import { DEFAULT_RETRIES, backoffDelayMs } from './retry.js';
 import { createSimulateProvider } from './simulate.js';
@@ -63,7 +63,7 @@ async function* believable(events: AsyncIterable<ProviderEvent>, contextWindow: 
 
 export function createProvider(config: ResolvedConfig, settings: ProviderSettings = {}): Provider {
   const { profile } = config;
-  const clock = settings.clock ?? realClock;
+  const clock = settings.clock ?? systemClock;
   if (profile.simulate) return createSimulateProvider({ tokensPerSecond: profile.tokensPerSecond, clock });
   return {
     stream(request: ProviderRequest): AsyncIterable<ProviderEvent> {

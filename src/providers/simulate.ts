@@ -4,7 +4,7 @@
  * the real tokenizer — so templates, batches and accounting run in CI with no key and no network.
  */
 import { countedUsage, loadCounter } from '../accounting/tokenizer.js';
-import { type Clock, realClock } from './http.js';
+import { type Clock, fnv1a32, systemClock } from '../domain/index.js';
 import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
 
 export const SIMULATE_DEFAULT_OUTPUT_TOKENS = 120;
@@ -15,16 +15,10 @@ const WORDS = (
   'real request while nothing leaves the machine and no key is needed for any of it at all today'
 ).split(' ');
 
-/** FNV-1a: a stable seed from the prompt, so the same prompt always gets the same answer. */
-function seedOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
-}
-
 /** Words of about one token each, in sentences, picked by a small deterministic generator. */
 export function simulatedPieces(prompt: string, count: number): string[] {
-  let state = seedOf(prompt) || 1;
+  // FNV-1a of the prompt: the same prompt always gets the same answer.
+  let state = fnv1a32(prompt) || 1;
   const next = () => {
     state ^= state << 13;
     state ^= state >>> 17;
@@ -89,7 +83,7 @@ export function sampleForSchema(schema: Schema, word: () => string, depth = 0): 
 }
 
 export function createSimulateProvider(settings: { tokensPerSecond?: number; clock?: Clock } = {}): Provider {
-  const clock = settings.clock ?? realClock;
+  const clock = settings.clock ?? systemClock;
   const tps = settings.tokensPerSecond ?? 400;
   return {
     async *stream(request: ProviderRequest): AsyncGenerator<ProviderEvent> {

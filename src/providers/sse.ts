@@ -3,15 +3,12 @@
  * cut into lines first and only complete lines become text, so a UTF-8 character split across
  * two network chunks still decodes whole. One framing pass; lines and events up to a cap.
  */
-import { GptError } from '../domain/index.js';
+import { GptError, LineSplitter, LineTooLong } from '../domain/index.js';
 
 export interface SseEvent {
   event: string | undefined;
   data: string;
 }
-
-const LF = 0x0a;
-const CR = 0x0d;
 
 /** The longest line (and event) accepted: far above any real answer, far below the 512 MiB a string can hold. */
 export const MAX_SSE_LINE_BYTES = 64 * 1024 * 1024;
@@ -24,72 +21,28 @@ function overCap(what: 'line' | 'event', cap: number): GptError {
   return new GptError('api', `the API sent a stream ${what} over ${size(cap)}; giving up on the answer`, { code: 'sse_too_long' });
 }
 
-/** Splits a byte stream into lines at LF, CRLF or a lone CR, wherever the chunks are cut. */
+/** SSE lines: split at LF, CRLF or a lone CR wherever the chunks are cut (the one splitter in domain/lines), as text. */
 export class LineDecoder {
-  // Pieces of an unfinished line, joined only once its end arrives (linear for huge lines).
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #skipLeadingLf = false;
+  #lines: LineSplitter;
 
-  constructor(readonly maxLineBytes = MAX_SSE_LINE_BYTES) {}
-
-  decode(chunk: Uint8Array): string[] {
-    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.#skipLeadingLf) {
-      this.#skipLeadingLf = false;
-      if (buf.length > 0 && buf[0] === LF) buf = buf.subarray(1);
-    }
-    if (buf.indexOf(LF) === -1 && buf.indexOf(CR) === -1) {
-      if (buf.length > 0) this.#hold(buf);
-      return [];
-    }
-    if (this.#pending.length > 0) {
-      buf = Buffer.concat([...this.#pending, buf]);
-      this.#pending = [];
-      this.#pendingBytes = 0;
-    }
-    const lines: string[] = [];
-    let start = 0;
-    if (buf.indexOf(CR) === -1) {
-      // Fast path (almost every server): LF only, found with the native indexOf.
-      for (let i = buf.indexOf(LF); i !== -1; i = buf.indexOf(LF, start)) {
-        if (i - start > this.maxLineBytes) throw overCap('line', this.maxLineBytes);
-        lines.push(buf.toString('utf8', start, i));
-        start = i + 1;
-      }
-      if (start < buf.length) this.#hold(buf.subarray(start));
-      return lines;
-    }
-    for (let i = 0; i < buf.length; i++) {
-      const byte = buf[i];
-      if (byte !== LF && byte !== CR) continue;
-      if (i - start > this.maxLineBytes) throw overCap('line', this.maxLineBytes);
-      lines.push(buf.toString('utf8', start, i));
-      if (byte === CR) {
-        if (i + 1 < buf.length) {
-          if (buf[i + 1] === LF) i++;
-        } else this.#skipLeadingLf = true; // a CR at the end of a chunk: the next chunk may open with its LF
-      }
-      start = i + 1;
-    }
-    if (start < buf.length) this.#hold(buf.subarray(start));
-    return lines;
+  constructor(readonly maxLineBytes = MAX_SSE_LINE_BYTES) {
+    this.#lines = new LineSplitter({ maxBytes: maxLineBytes, crBreaks: true });
   }
 
-  /** Keeps the start of an unfinished line, refusing one that is already over the cap. */
-  #hold(piece: Uint8Array): void {
-    this.#pendingBytes += piece.length;
-    if (this.#pendingBytes > this.maxLineBytes) throw overCap('line', this.maxLineBytes);
-    this.#pending.push(Buffer.from(piece));
+  decode(chunk: Uint8Array): string[] {
+    let lines: Buffer[];
+    try {
+      lines = this.#lines.push(chunk);
+    } catch (err) {
+      throw err instanceof LineTooLong ? overCap('line', this.maxLineBytes) : err;
+    }
+    return lines.map((line) => line.toString('utf8'));
   }
 
   /** The last line, when the stream ended without a newline. */
   flush(): string[] {
-    const rest = Buffer.concat(this.#pending);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#skipLeadingLf = false;
-    return rest.length > 0 ? [rest.toString('utf8')] : [];
+    const rest = this.#lines.end();
+    return rest && rest.length > 0 ? [rest.toString('utf8')] : [];
   }
 }
 

@@ -1,9 +1,14 @@
 /** Templates for many lines (`gpt batch --template`, and `gpt cost` on a batch file, which must count the same). */
-import type { BatchItem } from '../batch/types.js';
 import { GptError, type ChatMessage, withSystem } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
 import { scanBody, splitSegments, TemplateSyntaxError, type Token } from './syntax.js';
 import type { Template } from './types.js';
+
+/** What a template needs of one line: its number (for errors) and its variables. A batch item is one. */
+export interface TemplateLine {
+  line: number;
+  vars?: Record<string, string>;
+}
 
 /**
  * A template made ready for many lines: body split and scanned, `{{file:}}` includes read, and syntax
@@ -11,7 +16,7 @@ import type { Template } from './types.js';
  * does not use are ignored (a CSV row has an id, a JSONL line may have more); a variable the line lacks
  * makes that line an error result naming it.
  */
-export async function compileTemplate(t: Template, system: { flag?: string; fallback?: string }): Promise<(item: BatchItem) => ChatMessage[]> {
+export async function compileTemplate(t: Template, system: { flag?: string; fallback?: string }): Promise<(item: TemplateLine) => ChatMessage[]> {
   const scan = (text: string, lineOf: (line: number) => number | undefined): Token[] => {
     try {
       return scanBody(text);

@@ -4,8 +4,44 @@
  * progress bar library would cost more start-up than these few lines.
  */
 import { formatUsd } from '../accounting/cost.js';
-import type { BatchSummary, Progress } from '../batch/runner.js';
+import type { Usage } from '../domain/index.js';
 import { escapeControls, style } from './term.js';
+
+/** The figures the status line shows, in the order it shows them; the batch engine's progress is one. */
+export interface ProgressView {
+  done: number;
+  /** Shown as done/total (and a percentage) when known. */
+  total?: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  inFlight: number;
+  requestsPerSec: number;
+  tokensPerSec: number;
+  spentUsd: number;
+  etaMs?: number;
+  /** Clock time a rate-limit pause ends. */
+  pausedUntil?: number;
+  /** Shown when 429s have lowered it below the limit. */
+  concurrency: number;
+}
+
+/** How a batch ended, as the summary's first words name it. */
+export type StopView = 'completed' | 'budget' | 'fail_fast' | 'interrupted' | 'fatal';
+
+/** The figures the final summary shows (counts as on the status line, then totals); the batch engine's summary is one. */
+export interface SummaryView extends Pick<ProgressView, 'ok' | 'failed' | 'skipped' | 'requestsPerSec' | 'tokensPerSec'> {
+  stopReason: StopView;
+  /** Cut in flight by a second Ctrl-C. */
+  aborted: number;
+  notRun?: number;
+  usage: Usage;
+  cost: { total_usd: number };
+  /** Adds "+ unpriced models" to the cost. */
+  unpriced: boolean;
+  wallMs: number;
+  rateLimited: number;
+}
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const rate = (n: number) => (n >= 100 ? int(n) : n.toFixed(1));
@@ -19,7 +55,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** The status line: done/total, ok/failed, throughput, spend so far, ETA, and any rate-limit pause. */
-export function formatProgress(p: Progress, now: number, limit?: number): string {
+export function formatProgress(p: ProgressView, now: number, limit?: number): string {
   const finished = p.done + p.skipped;
   const parts: string[] = [];
   if (p.total !== undefined) {
@@ -35,7 +71,7 @@ export function formatProgress(p: Progress, now: number, limit?: number): string
   return parts.join(' · ');
 }
 
-const STOPPED: Record<BatchSummary['stopReason'], string> = {
+const STOPPED: Record<StopView, string> = {
   completed: 'batch done',
   budget: 'batch stopped at --max-cost',
   fail_fast: 'batch stopped by --fail-fast',
@@ -44,7 +80,7 @@ const STOPPED: Record<BatchSummary['stopReason'], string> = {
 };
 
 /** The final summary: counts, then tokens, cost, wall time and throughput. */
-export function formatSummary(s: BatchSummary): string[] {
+export function formatSummary(s: SummaryView): string[] {
   const counts = [`${int(s.ok)} ok`, `${int(s.failed)} failed`];
   if (s.skipped > 0) counts.push(`${int(s.skipped)} skipped (already ok)`);
   if (s.aborted > 0) counts.push(`${int(s.aborted)} aborted`);
@@ -79,7 +115,7 @@ export interface ProgressOptions {
 
 /** Draws progress no more often than its interval, always showing the latest figures. */
 export class ProgressLine {
-  private latest: Progress | undefined;
+  private latest: ProgressView | undefined;
   private lastDraw: number;
   private timer: NodeJS.Timeout | undefined;
   private shown = false;
@@ -95,7 +131,7 @@ export class ProgressLine {
     this.dim = style(options.color ?? false).dim;
   }
 
-  update(progress: Progress): void {
+  update(progress: ProgressView): void {
     this.latest = progress;
     if (this.timer) return;
     const wait = this.lastDraw + this.interval - this.now();

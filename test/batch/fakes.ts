@@ -1,7 +1,11 @@
 /** Test doubles for the batch engine: a virtual clock and an in-memory Provider. */
-import { type Cost, GptError, type Usage } from '../../src/domain/index.js';
+import { costOf } from '../../src/accounting/cost.js';
+import { lookupModel } from '../../src/accounting/models.js';
+import type { TokenCounter } from '../../src/accounting/tokenizer.js';
+import type { CounterFor } from '../../src/batch/item.js';
+import type { ResultLine, ResultSink } from '../../src/batch/types.js';
+import { type Clock, type Cost, GptError, type Usage } from '../../src/domain/index.js';
 import type { Provider, ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
-import type { Clock, ResultLine, ResultSink } from '../../src/batch/types.js';
 
 interface Timer {
   at: number;
@@ -11,7 +15,8 @@ interface Timer {
 
 /**
  * Virtual time: a sleep resolves when everything else is idle (the event loop has drained), and the
- * clock jumps straight to the earliest timer, so hours of back-off take microseconds.
+ * clock jumps straight to the earliest timer, so hours of back-off take microseconds. An abort rejects
+ * the sleep with an 'interrupted' GptError, as the real clock does.
  */
 export class FakeClock implements Clock {
   time = 0;
@@ -23,13 +28,18 @@ export class FakeClock implements Clock {
     return this.time;
   }
 
+  /** Jitter always at its middle, so waits are the same on every run. */
+  random(): number {
+    return 0.5;
+  }
+
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new GptError('interrupted', 'interrupted'));
       const timer: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, resolve };
       const onAbort = () => {
         this.timers = this.timers.filter((t) => t !== timer);
-        resolve();
+        reject(new GptError('interrupted', 'interrupted'));
       };
       timer.resolve = () => {
         signal?.removeEventListener('abort', onAbort);
@@ -102,9 +112,9 @@ export class FakeProvider implements Provider {
         // A restart follows a stream that broke after delivering part of an answer.
         if (retry.restart) yield { type: 'text', text: 'PARTIAL ' };
         yield { type: 'retry', attempt: i + 2, ...retry };
-        await this.clock.sleep(retry.delayMs, request.signal);
+        await this.wait(retry.delayMs, request.signal);
       }
-      await this.clock.sleep(plan.latencyMs ?? this.latencyMs, request.signal);
+      await this.wait(plan.latencyMs ?? this.latencyMs, request.signal);
       if (request.signal?.aborted) {
         this.aborted++;
         throw new GptError('interrupted', 'request aborted');
@@ -124,14 +134,31 @@ export class FakeProvider implements Provider {
       this.active--;
     }
   }
+
+  /** A virtual wait; an abort during it counts the request as aborted. */
+  private async wait(ms: number, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.clock.sleep(ms, signal);
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+      this.aborted++;
+      throw new GptError('interrupted', 'request aborted');
+    }
+  }
 }
 
-/** $1 per 1M input tokens and $2 per 1M output tokens; `unpriced` models cost nothing and say so. */
+/** Config `pricing` for the test models: $1 per 1M input tokens and $2 per 1M output tokens; any other model (`unpriced`) has no price. */
+export const PRICING = { 'base-model': { input: 1, output: 2 }, 'line-model': { input: 1, output: 2 }, m: { input: 1, output: 2 } };
+
+/** What the runner charges for `usage` on `model` under PRICING. */
 export function priceOf(model: string, usage: Usage): Cost {
-  if (model === 'unpriced') return { input_usd: 0, cached_input_usd: 0, output_usd: 0, total_usd: 0, priced: false };
-  const input_usd = usage.input_tokens / 1e6;
-  const output_usd = (usage.output_tokens * 2) / 1e6;
-  return { input_usd, cached_input_usd: 0, output_usd, total_usd: input_usd + output_usd, priced: true };
+  return costOf(usage, lookupModel(model, PRICING).price);
+}
+
+/** A token counter with no tokenizer behind it: every chat is `input` tokens, a text one token per word. */
+export function fakeCounter(input = 10): CounterFor {
+  const counter: TokenCounter = { encoding: 'o200k_base', exact: true, count: (text) => text.split(' ').length, countChat: () => input };
+  return async () => counter;
 }
 
 export class MemorySink implements ResultSink {

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { costOf } from '../../src/accounting/cost.js';
 import { lookupModel } from '../../src/accounting/models.js';
 import { runOpenAIBatch, type OpenAIBatchOptions } from '../../src/batch/openai-batch.js';
-import { type Progress } from '../../src/batch/runner.js';
+import type { Progress } from '../../src/batch/types.js';
 import { withDefaultSystem as withSystem } from '../../src/domain/index.js';
 import type { BatchEntry, BatchItem } from '../../src/batch/types.js';
 import type { ProfileConfig, ResolvedConfig } from '../../src/config/types.js';

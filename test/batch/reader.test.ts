@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LineMeter, LineSplitter, LineTooLong, MAX_LINE_BYTES, lineText } from '../../src/batch/lines.js';
-import { readBatch, readBatchFile, readCsv, readJsonl, scanIds } from '../../src/batch/reader.js';
+import { scanIds } from '../../src/batch/ids.js';
+import { MAX_LINE_BYTES, readBatch, readBatchFile, readCsv, readJsonl } from '../../src/batch/reader.js';
+import { LineMeter } from '../../src/batch/spool.js';
 import { isLineError, type BatchEntry, type BatchItem, type LineError } from '../../src/batch/types.js';
-import { GptError } from '../../src/domain/index.js';
+import { GptError, LineSplitter, LineTooLong, lineText } from '../../src/domain/index.js';
 import { chunked, collect } from './fakes.js';
 
 const jsonl = (text: string, template = false) => collect(readJsonl(chunked(text), { template }));

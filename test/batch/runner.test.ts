@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../src/batch/checkpoint.js';
-import { readBatchFile, scanIds } from '../../src/batch/reader.js';
-import { createInterrupt, runBatch, type Progress, type RunBatchOptions } from '../../src/batch/runner.js';
-import type { BatchEntry, BatchItem, ResultLine } from '../../src/batch/types.js';
+import { scanIds } from '../../src/batch/ids.js';
+import { readBatchFile } from '../../src/batch/reader.js';
+import { createInterrupt, runBatch, type RunBatchOptions } from '../../src/batch/runner.js';
+import type { BatchEntry, BatchItem, Progress, ResultLine } from '../../src/batch/types.js';
 import { GptError } from '../../src/domain/index.js';
-import { FakeClock, FakeProvider, MemorySink, fromArray, priceOf, usageOf, type Reply } from './fakes.js';
+import { FakeClock, FakeProvider, MemorySink, PRICING, fakeCounter, fromArray, priceOf, usageOf, type Reply } from './fakes.js';
 
 const items = (n: number, extra: Partial<BatchItem> = {}): BatchItem[] =>
   Array.from({ length: n }, (_, i) => ({ id: `i${i}`, line: i + 1, prompt: `p${i}`, options: {}, ...extra }));
@@ -22,8 +23,8 @@ function setup(reply?: (request: import('../../src/providers/types.js').Provider
     model: 'base-model',
     options: { temperature: 1, maxOutputTokens: 100 },
     concurrency: 4,
-    estimateTokens: () => ({ input: 10, output: 20 }),
-    priceOf,
+    counterFor: fakeCounter(10),
+    pricing: PRICING,
     writer: sink,
     clock,
     ...more,
@@ -141,7 +142,7 @@ describe('runBatch', () => {
 
   it('estimates usage locally (marked estimated) when the API reports none', async () => {
     const { sink, base } = setup(() => ({ usage: null, text: 'twelve chars' }));
-    const summary = await runBatch(base(items(1), { countTokens: (text) => text.split(' ').length }));
+    const summary = await runBatch(base(items(1)));
     expect(sink.lines[0]!.usage).toEqual({ input_tokens: 10, cached_input_tokens: 0, output_tokens: 2, reasoning_tokens: 0, total_tokens: 12, estimated: true });
     expect(summary.usage.estimated).toBe(true);
   });
@@ -149,7 +150,7 @@ describe('runBatch', () => {
   it('--max-cost: stops scheduling before spend (done + in flight) would pass the budget, finishes in-flight work, exits 6', async () => {
     const { provider, sink, base } = setup();
     // Each request is estimated at, and costs, $0.00005 (10 in + 20 out at $1/$2 per 1M).
-    const summary = await runBatch(base(items(100), { maxCostUsd: 0.00052, total: 100 }));
+    const summary = await runBatch(base(items(100), { maxCostUsd: 0.00052, total: 100, expectedOutputTokens: 20 }));
     expect(provider.requests).toHaveLength(10);
     expect(sink.lines).toHaveLength(10);
     expect(sink.lines.every((l) => l.status === 'ok')).toBe(true);
@@ -384,8 +385,7 @@ describe('resume end to end (file reader → runner → checkpoint)', () => {
         concurrency: 16,
         skipIds: checkpoint.state.done,
         total: ids.size,
-        estimateTokens: () => ({ input: 5, output: 5 }),
-        priceOf,
+        pricing: PRICING,
         writer: checkpoint.writer,
         clock,
         signal: ctrl.signal,

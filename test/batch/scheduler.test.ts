@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runBatch } from '../../src/batch/runner.js';
 import { Scheduler, parseGoDuration, parseRateLimitHeaders, type Permit } from '../../src/batch/scheduler.js';
-import type { BatchItem, Clock } from '../../src/batch/types.js';
+import type { BatchItem } from '../../src/batch/types.js';
+import type { Clock } from '../../src/domain/index.js';
 import type { Provider } from '../../src/providers/types.js';
-import { FakeClock, FakeProvider, MemorySink, fromArray, priceOf, usageOf, type Reply } from './fakes.js';
+import { FakeClock, FakeProvider, MemorySink, PRICING, fakeCounter, fromArray, usageOf, type Reply } from './fakes.js';
 
 const items = (n: number): BatchItem[] => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, line: i + 1, prompt: `p${i}`, options: {} }));
 
@@ -65,8 +66,7 @@ describe('concurrency', () => {
       model: 'm',
       options: {},
       concurrency: 3,
-      estimateTokens: () => 10,
-      priceOf,
+      pricing: PRICING,
       writer: new MemorySink(),
       clock,
     });
@@ -79,7 +79,7 @@ describe('rate limits in virtual time', () => {
   it('--rpm: no 60 s window holds more than rpm starts (plus a one-second burst)', async () => {
     const clock = new FakeClock();
     const provider = new FakeProvider(clock, () => ({}), 10);
-    await runBatch({ items: fromArray(items(150)), provider, model: 'm', options: {}, concurrency: 50, rpm: 60, estimateTokens: () => 1, priceOf, writer: new MemorySink(), clock });
+    await runBatch({ items: fromArray(items(150)), provider, model: 'm', options: {}, concurrency: 50, rpm: 60, pricing: PRICING, writer: new MemorySink(), clock });
     expect(provider.starts).toHaveLength(150);
     expect(maxInWindow(provider.starts, 60_000)).toBeLessThanOrEqual(61);
     // And it is not needlessly slow: about one a second.
@@ -90,7 +90,7 @@ describe('rate limits in virtual time', () => {
   it('--tpm: estimated tokens started per minute stay within the limit', async () => {
     const clock = new FakeClock();
     const provider = new FakeProvider(clock, () => ({ usage: usageOf(500, 500) }), 10);
-    await runBatch({ items: fromArray(items(30)), provider, model: 'm', options: {}, concurrency: 50, tpm: 6_000, estimateTokens: () => ({ input: 500, output: 500 }), priceOf, writer: new MemorySink(), clock });
+    await runBatch({ items: fromArray(items(30)), provider, model: 'm', options: {}, concurrency: 50, tpm: 6_000, counterFor: fakeCounter(500), expectedOutputTokens: 500, pricing: PRICING, writer: new MemorySink(), clock });
     const tokens = provider.starts.map(() => 1000);
     expect(maxInWindow(provider.starts, 60_000, tokens)).toBeLessThanOrEqual(6_000 + 1000);
     // 6 requests a minute: 30 take about five minutes.
@@ -101,7 +101,7 @@ describe('rate limits in virtual time', () => {
     const run = async (actual: number) => {
       const clock = new FakeClock();
       const provider = new FakeProvider(clock, () => ({ usage: usageOf(actual / 2, actual / 2) }), 10);
-      await runBatch({ items: fromArray(items(20)), provider, model: 'm', options: {}, concurrency: 1, tpm: 6_000, estimateTokens: () => ({ input: 500, output: 500 }), priceOf, writer: new MemorySink(), clock });
+      await runBatch({ items: fromArray(items(20)), provider, model: 'm', options: {}, concurrency: 1, tpm: 6_000, counterFor: fakeCounter(500), expectedOutputTokens: 500, pricing: PRICING, writer: new MemorySink(), clock });
       return clock.now();
     };
     const exact = await run(1000);
@@ -237,8 +237,7 @@ describe('429 back-off', () => {
       model: 'm',
       options: {},
       concurrency: 16,
-      estimateTokens: () => 1,
-      priceOf,
+      pricing: PRICING,
       writer: new MemorySink(),
       clock,
       onProgress: (p) => concurrency.push(p.concurrency),
@@ -262,8 +261,7 @@ describe('429 back-off', () => {
       model: 'm',
       options: {},
       concurrency: 16,
-      estimateTokens: () => 1,
-      priceOf,
+      pricing: PRICING,
       writer: new MemorySink(),
       clock,
       onProgress: (p) => seen.push({ done: p.done, concurrency: p.concurrency }),
@@ -298,8 +296,7 @@ describe('429 back-off', () => {
       model: 'm',
       options: {},
       concurrency: 4,
-      estimateTokens: () => 1,
-      priceOf,
+      pricing: PRICING,
       writer: new MemorySink(),
       clock,
       onProgress: (p) => progress.push(p.concurrency),

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filterShard, fnv1a32, inShard, mergeOutputs, parseShard, shardOf } from '../../src/batch/shard.js';
+import { filterShard, inShard, mergeOutputs, parseShard, shardOf } from '../../src/batch/shard.js';
 import type { ResultLine } from '../../src/batch/types.js';
 import { serializeResult } from '../../src/batch/writer.js';
-import { GptError } from '../../src/domain/index.js';
+import { GptError, fnv1a32 } from '../../src/domain/index.js';
 import { collect, fromArray } from './fakes.js';
 
 describe('shards', () => {
