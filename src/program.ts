@@ -3,8 +3,7 @@
  * when it runs, so `gpt --version` and `gpt --help` stay near Node's own start-up.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { API_SHAPES, EFFORTS, GptError, OPTION_SPECS, checkValue, exitCodeFor, redact, type OptionName, type OptionSpec } from './domain/index.js';
-import { escapeControls } from './ui/term.js';
+import { API_SHAPES, EFFORTS, GptError, OPTION_SPECS, checkValue, exitCodeFor, redact, type OptionName, type OptionSpec, escapeControls } from './domain/index.js';
 import { VERSION } from './version.js';
 
 export type CommandOptions = Record<string, unknown>;

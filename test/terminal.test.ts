@@ -1,8 +1,8 @@
 /** Text from a server never acts on the terminal: control characters are shown escaped wherever it can appear. */
+import { escapeControls } from '../src/domain/index.js';
 import { describe, expect, it } from 'vitest';
 import { footerLine } from '../src/ui/footer.js';
 import { ProgressLine } from '../src/ui/progress.js';
-import { escapeControls } from '../src/ui/term.js';
 
 describe('escapeControls', () => {
   it.each([

@@ -1,7 +1,6 @@
 /** Model id → price, limits and tokenizer: the built-in table, forgiving about how ids are spelled, with config overrides. */
-import type { PricingOverride } from '../config/types.js';
 import { PRICE_TABLE, type PriceRow } from './price-table.js';
-import type { Price } from '../domain/index.js';
+import type { Price, PricingOverride } from '../domain/index.js';
 import type { ModelInfo, Tokenizer } from './types.js';
 
 /** tiktoken 0.14 `model.py` prefixes (openai-api.md §6); gpt-oss's o200k_harmony is o200k_base plus special tokens. */

@@ -146,9 +146,5 @@ export async function loadCounter(model: string): Promise<TokenCounter> {
   return loadEncodingCounter(info.tokenizer, info.exactTokenizer);
 }
 
-/** Usage counted here rather than reported by an API: the request's chat tokens and the answer's tokens. */
-export function countedUsage(counter: TokenCounter, messages: readonly ChatMessageLike[], answer: string, estimated = true, inputTokens?: number): Usage {
-  const input = inputTokens ?? counter.countChat(messages);
-  const output = counter.count(answer);
-  return { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated };
-}
+// countedUsage lives with the Usage shape in domain/usage; re-exported for the callers of this module.
+export { countedUsage } from '../domain/index.js';

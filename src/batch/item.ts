@@ -5,8 +5,7 @@
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
 import { countedUsage, type TokenCounter } from '../accounting/tokenizer.js';
-import { type ChatMessage, type Clock, type Cost, type GenerationOptions, GptError, type Price, type Usage, withDefaultSystem } from '../domain/index.js';
-import type { PricingOverride } from '../config/types.js';
+import { type ChatMessage, type Clock, type Cost, type GenerationOptions, GptError, type Price, type Usage, withDefaultSystem, type PricingOverride } from '../domain/index.js';
 import type { Provider, ProviderEvent, ProviderRequest } from '../providers/types.js';
 import { type BatchEntry, type BatchItem, type ResultError, type ResultLine, errorResult, isLineError } from './types.js';
 

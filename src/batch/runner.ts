@@ -6,8 +6,7 @@
  */
 import { costOf } from '../accounting/cost.js';
 import { loadCounter, type TokenCounter } from '../accounting/tokenizer.js';
-import type { PricingOverride } from '../config/types.js';
-import { type Clock, type GenerationOptions, GptError, type Price, ZERO_USAGE, systemClock } from '../domain/index.js';
+import { type Clock, type GenerationOptions, GptError, type Price, ZERO_USAGE, systemClock, type PricingOverride } from '../domain/index.js';
 import { isNetworkFailure } from '../providers/retry.js';
 import type { Provider } from '../providers/types.js';
 import { type Answer, type CounterFor, type Estimate, type PreparedItem, type Render, type SchemaCheck, type Work, answerResult, intake, priceBook, resultErrorOf, sendItem } from './item.js';

@@ -4,8 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { GptError } from '../domain/index.js';
-import { writeFailure } from '../ui/stdout.js';
+import { GptError, writeFailure } from '../domain/index.js';
 import type { ResultLine, ResultSink } from './types.js';
 
 /** A failed write as the user sees it, `cannot write <path>: no space left on device (ENOSPC)` (exit 9), worded as for chat. */

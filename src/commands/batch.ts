@@ -22,13 +22,12 @@ import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type Output, warn } from '../core/prompt.js';
 import { templateHints, templateWhere } from '../core/template-request.js';
-import { type GenerationOptions, redact, usageError } from '../domain/index.js';
-import { createProvider } from '../providers/index.js';
+import { type GenerationOptions, redact, usageError, writeErrorReason, escapeControls } from '../domain/index.js';
+import { createProvider } from '../core/provider.js';
 import { compileTemplate } from '../templates/compile.js';
 import { checkSchema, findTemplate, loadSchemaFile, mergeOptions, resolveSchema, templateOptions, type Template } from '../templates/index.js';
 import { ProgressLine, formatSummary } from '../ui/progress.js';
-import { writeErrorReason } from '../ui/stdout.js';
-import { colorEnabled, escapeControls, isInteractive, style } from '../ui/term.js';
+import { colorEnabled, isInteractive, style } from '../ui/term.js';
 import { merge } from './batch/merge.js';
 import { type BatchOptions, parseBatchOptions } from './batch/options.js';
 

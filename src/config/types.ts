@@ -1,11 +1,5 @@
-import type { ApiShape, GenerationOptions } from '../domain/index.js';
+import type { ApiShape, GenerationOptions, PricingOverride } from '../domain/index.js';
 
-/** USD per 1M tokens, as a user writes it in config `pricing.<model>` or `profiles.<p>.pricing.<model>`. */
-export interface PricingOverride {
-  input?: number;
-  cachedInput?: number;
-  output?: number;
-}
 
 export interface ProfileConfig {
   baseUrl: string;

@@ -10,7 +10,7 @@ import type { ModelInfo } from '../accounting/types.js';
 import { appendUsageRecord, usageLogPath } from '../accounting/usage-log.js';
 import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { createProvider } from '../providers/index.js';
+import { createProvider } from './provider.js';
 import { footerLine } from '../ui/footer.js';
 import { claimStdoutFailure, isClosedPipe, writeErrorReason, writeFailure } from '../ui/stdout.js';
 import { colorEnabled, escapeControls, isInteractive, style } from '../ui/term.js';

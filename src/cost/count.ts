@@ -5,8 +5,7 @@
 import { lookupModel } from '../accounting/models.js';
 import { loadEncodingCounter, type TokenCounter } from '../accounting/tokenizer.js';
 import type { ModelInfo, Tokenizer } from '../accounting/types.js';
-import type { PricingOverride } from '../config/types.js';
-import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
+import { GptError, type ChatMessage, type GenerationOptions, type PricingOverride } from '../domain/index.js';
 import { LineStats, Tally, guessOutput, type OutputRule } from './estimate.js';
 
 /** One request as it would be sent: its messages, its own model (a batch line's `model`) and its options. */

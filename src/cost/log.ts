@@ -1,9 +1,8 @@
 /** `gpt cost --log`: real spend from the usage log, in a time window, grouped by day, model, profile or template. */
 import { formatUsd, roundUsd } from '../accounting/cost.js';
 import type { UsageRecord } from '../accounting/usage-log.js';
-import { GptError } from '../domain/index.js';
+import { GptError, escapeControls } from '../domain/index.js';
 // Model names in the log came from a server: never raw control characters on a terminal.
-import { escapeControls } from '../ui/term.js';
 import { alignTable, csvLine, markdownTable, type Format } from './format.js';
 
 export type GroupBy = 'day' | 'model' | 'profile' | 'template';

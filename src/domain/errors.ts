@@ -57,3 +57,26 @@ export class GptError extends Error {
 
 export const usageError = (message: string) => new GptError('usage', message);
 export const configError = (message: string) => new GptError('config', message);
+
+/** Writing failed (a full disk, a closed pipe): the words for it, and the one-line error (exit 9). */
+const REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EIO: 'input/output error',
+  EROFS: 'read-only file system',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EACCES: 'permission denied',
+};
+
+/** Why a write failed, in words, with the code: `no space left on device (ENOSPC)`. */
+export function writeErrorReason(error: NodeJS.ErrnoException): string {
+  const first = error.message.split('\n')[0]!.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+  return error.code ? `${REASONS[error.code] ?? first} (${error.code})` : first;
+}
+
+/** The one-line error for a failed write to `where` (exit 9). */
+export function writeFailure(where: string, error: NodeJS.ErrnoException): GptError {
+  return new GptError('output', `cannot write ${where}: ${writeErrorReason(error)}`);
+}
+
+export const isClosedPipe = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';

@@ -1,4 +1,4 @@
-/** Keys never appear in output: every path that prints or logs goes through these. */
+/** What may be shown: keys never appear in output, and text from outside never drives the terminal. */
 
 const secrets = new Set<string>();
 
@@ -31,4 +31,13 @@ export function redact(text: string): string {
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(maskKey(secret));
   // Bearer tokens we were never told about (e.g. echoed back by a proxy) are masked too.
   return out.replace(/(Bearer\s+)([A-Za-z0-9._~+/=-]{8,})/g, (_m, p: string, k: string) => `${p}${maskKey(k)}`);
+}
+
+// C0 controls but \t and \n, DEL, and C1 controls: what a terminal would act on instead of showing.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Text a server wrote, made safe for a terminal: each control character shown as `\x1b`, never acted on. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -53,3 +53,24 @@ export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
   total_tokens: 0,
   estimated: false,
 });
+
+/** USD per 1M tokens, as a user writes it in config `pricing.<model>` or `profiles.<p>.pricing.<model>`. */
+export interface PricingOverride {
+  input?: number;
+  cachedInput?: number;
+  output?: number;
+}
+
+/** Counts tokens the way a model's tokenizer does (accounting/tokenizer implements it with tiktoken). */
+export interface TextCounter {
+  count(text: string): number;
+  /** Prompt tokens of a chat request, overhead per message included. */
+  countChat(messages: ReadonlyArray<{ role: string; content: string; name?: string }>): number;
+}
+
+/** Usage counted here rather than reported by the API: the prompt, and the answer as text. */
+export function countedUsage(counter: TextCounter, messages: ReadonlyArray<{ role: string; content: string; name?: string }>, answer: string, estimated = true, inputTokens?: number): Usage {
+  const input = inputTokens ?? counter.countChat(messages);
+  const output = counter.count(answer);
+  return { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated };
+}

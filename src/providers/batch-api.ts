@@ -11,7 +11,9 @@ import { callApi, callJson, isTransientFailure } from './http-json.js';
 import { responsesAnswerText, responsesBody, unsupportedByResponses, usageFromResponses } from './responses.js';
 import { httpError } from './retry.js';
 import type { Json } from './shape.js';
-import type { EndpointProfile, ProviderRequest } from './types.js';
+import { type EndpointProfile, type ProviderRequest, apiFor } from './types.js';
+
+export { apiFor };
 import { usageProblem } from './usage.js';
 
 export { isTransientFailure };
@@ -20,11 +22,6 @@ export type BatchEndpoint = '/v1/chat/completions' | '/v1/responses';
 
 /** Statuses after which a batch changes no more. */
 const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
-
-/** The API shape a request goes to: the line's or command's `--api`, else the profile's, else chat. */
-export function apiFor(request: Pick<ProviderRequest, 'options'>, profile: Pick<EndpointProfile, 'api'>): ApiShape {
-  return request.options.api ?? profile.api ?? 'chat';
-}
 
 export function endpointFor(api: ApiShape): BatchEndpoint {
   return api === 'responses' ? '/v1/responses' : '/v1/chat/completions';

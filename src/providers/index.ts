@@ -1,13 +1,11 @@
 /** Picks the backend for a profile and wraps it with what every backend shares. */
-import { lookupModel } from '../accounting/models.js';
-import type { ResolvedConfig } from '../config/types.js';
-import { type Clock, GptError, systemClock } from '../domain/index.js';
+import { type Clock, GptError, type TextCounter, systemClock } from '../domain/index.js';
 import { chatCompletionsStream } from './chat-completions.js';
 import type { HttpSettings } from './http.js';
 import { responsesStream } from './responses.js';
 import { DEFAULT_RETRIES, backoffDelayMs } from './retry.js';
 import { createSimulateProvider } from './simulate.js';
-import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
+import { type EndpointProfile, type Provider, type ProviderEvent, type ProviderRequest, apiFor } from './types.js';
 import { believableUsage } from './usage.js';
 
 export interface ProviderSettings {
@@ -61,10 +59,19 @@ async function* believable(events: AsyncIterable<ProviderEvent>, contextWindow: 
   }
 }
 
-export function createProvider(config: ResolvedConfig, settings: ProviderSettings = {}): Provider {
-  const { profile } = config;
+/** What a backend needs from the layers beside it, passed in (core/provider.ts wires config and accounting). */
+export interface ProviderSetup {
+  profile: EndpointProfile;
+  /** The model's context window, to tell impossible usage from large usage; null when unknown. */
+  contextWindow(model: string): number | null;
+  /** The model's tokenizer, for the simulate provider's usage. */
+  counterFor(model: string): Promise<TextCounter>;
+}
+
+export function createProvider(setup: ProviderSetup, settings: ProviderSettings = {}): Provider {
+  const { profile } = setup;
   const clock = settings.clock ?? systemClock;
-  if (profile.simulate) return createSimulateProvider({ tokensPerSecond: profile.tokensPerSecond, clock });
+  if (profile.simulate) return createSimulateProvider({ counterFor: setup.counterFor, tokensPerSecond: profile.tokensPerSecond, clock });
   return {
     stream(request: ProviderRequest): AsyncIterable<ProviderEvent> {
       const http: HttpSettings = {
@@ -77,9 +84,8 @@ export function createProvider(config: ResolvedConfig, settings: ProviderSetting
         log: settings.log,
         clock,
       };
-      const api = request.options.api ?? profile.api ?? 'chat';
-      const once = (r: ProviderRequest) => (api === 'responses' ? responsesStream(http, r) : chatCompletionsStream(http, profile, r));
-      return believable(restartOnBreak(once, request, clock), lookupModel(request.model, config.pricing).contextWindow);
+      const once = (r: ProviderRequest) => (apiFor(r, profile) === 'responses' ? responsesStream(http, r) : chatCompletionsStream(http, profile, r));
+      return believable(restartOnBreak(once, request, clock), setup.contextWindow(request.model));
     },
   };
 }

@@ -3,8 +3,7 @@
  * (or the template's expect.output_tokens), streamed at a realistic pace, with usage counted by
  * the real tokenizer — so templates, batches and accounting run in CI with no key and no network.
  */
-import { countedUsage, loadCounter } from '../accounting/tokenizer.js';
-import { type Clock, fnv1a32, systemClock } from '../domain/index.js';
+import { type Clock, type TextCounter, countedUsage, fnv1a32, systemClock } from '../domain/index.js';
 import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
 
 export const SIMULATE_DEFAULT_OUTPUT_TOKENS = 120;
@@ -82,12 +81,13 @@ export function sampleForSchema(schema: Schema, word: () => string, depth = 0): 
   }
 }
 
-export function createSimulateProvider(settings: { tokensPerSecond?: number; clock?: Clock } = {}): Provider {
+/** `counterFor` counts with the model's tokenizer (injected: providers do not depend on accounting). */
+export function createSimulateProvider(settings: { counterFor: (model: string) => Promise<TextCounter>; tokensPerSecond?: number; clock?: Clock }): Provider {
   const clock = settings.clock ?? systemClock;
   const tps = settings.tokensPerSecond ?? 400;
   return {
     async *stream(request: ProviderRequest): AsyncGenerator<ProviderEvent> {
-      const counter = await loadCounter(request.model);
+      const counter = await settings.counterFor(request.model);
       const cap = request.options.maxOutputTokens;
       const target = Math.min(request.expectedOutputTokens ?? cap ?? SIMULATE_DEFAULT_OUTPUT_TOKENS, cap ?? Infinity);
       const prompt = request.messages.map((m) => m.content).join('\n');

@@ -45,3 +45,8 @@ export interface EndpointProfile {
   simulate?: boolean;
   tokensPerSecond?: number;
 }
+
+/** The API shape a request goes to (the one choice, for live, dry-run and Batch API): `--api`, else the profile's, else chat. */
+export function apiFor(request: Pick<ProviderRequest, 'options'>, profile: Pick<EndpointProfile, 'api'>): ApiShape {
+  return request.options.api ?? profile.api ?? 'chat';
+}

@@ -1,6 +1,5 @@
 import { formatUsd } from '../accounting/cost.js';
-import type { Cost, Usage } from '../domain/index.js';
-import { escapeControls } from './term.js';
+import { type Cost, type Usage, escapeControls } from '../domain/index.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 

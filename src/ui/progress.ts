@@ -4,8 +4,8 @@
  * progress bar library would cost more start-up than these few lines.
  */
 import { formatUsd } from '../accounting/cost.js';
-import type { Usage } from '../domain/index.js';
-import { escapeControls, style } from './term.js';
+import { type Usage, escapeControls } from '../domain/index.js';
+import { style } from './term.js';
 
 /** The figures the status line shows, in the order it shows them; the batch engine's progress is one. */
 export interface ProgressView {

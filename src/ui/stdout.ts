@@ -3,7 +3,7 @@
  * exit 0, as ripgrep does; any other failure (ENOSPC, EIO) is one line naming stdout and exit 9. A command
  * with a paid answer in flight claims the failure, so it can stop the request and still do its accounting.
  */
-import { GptError } from '../domain/index.js';
+import { isClosedPipe, writeFailure } from '../domain/index.js';
 
 type Handler = (error: NodeJS.ErrnoException) => void;
 
@@ -17,27 +17,8 @@ export function claimStdoutFailure(handler: Handler): () => void {
   };
 }
 
-const REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EIO: 'input/output error',
-  EROFS: 'read-only file system',
-  EDQUOT: 'disk quota exceeded',
-  EFBIG: 'file too large',
-  EACCES: 'permission denied',
-};
-
-/** Why a write failed, in words, with the code: `no space left on device (ENOSPC)`. */
-export function writeErrorReason(error: NodeJS.ErrnoException): string {
-  const first = error.message.split('\n')[0]!.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
-  return error.code ? `${REASONS[error.code] ?? first} (${error.code})` : first;
-}
-
-/** The one-line error for a failed write to `where` (exit 9). */
-export function writeFailure(where: string, error: NodeJS.ErrnoException): GptError {
-  return new GptError('output', `cannot write ${where}: ${writeErrorReason(error)}`);
-}
-
-export const isClosedPipe = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+// Re-exported for the modules of the pipeline refactor in flight; new code imports them from domain.
+export { isClosedPipe, writeErrorReason, writeFailure } from '../domain/index.js';
 
 /** Installed once at start-up; a command that listens on stdout itself (batch) handles its own failures. */
 export function guardStdout(stream: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): void {

@@ -23,11 +23,5 @@ export function style(enabled: boolean) {
   return { dim: wrap(2, 22), yellow: wrap(33, 39), red: wrap(31, 39), bold: wrap(1, 22), cyan: wrap(36, 39) };
 }
 
-// C0 controls but \t and \n, DEL, and C1 controls: what a terminal would act on instead of showing.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/** Text a server wrote, made safe for a terminal: each control character shown as `\x1b`, never acted on. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+// Re-exported for the modules of the pipeline refactor in flight; new code imports it from domain.
+export { escapeControls } from '../domain/index.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateAnswer } from '../../src/core/schema.js';
+import { loadCounter } from '../../src/accounting/tokenizer.js';
 import { createSimulateProvider, sampleForSchema, simulatedPieces } from '../../src/providers/simulate.js';
 import type { ProviderEvent } from '../../src/providers/types.js';
 
@@ -28,7 +29,7 @@ describe('simulate provider', () => {
   });
 
   it('streams text, then usage counted by the tokenizer, then finish', async () => {
-    const provider = createSimulateProvider({ tokensPerSecond: 0 });
+    const provider = createSimulateProvider({ tokensPerSecond: 0, counterFor: loadCounter });
     const events: ProviderEvent[] = [];
     for await (const e of provider.stream({ model: 'gpt-5.2', messages: [{ role: 'user', content: 'hi' }], options: {}, expectedOutputTokens: 40 })) events.push(e);
     const usage = events.find((e) => e.type === 'usage');
