@@ -25,7 +25,7 @@ import { templateHints, templateWhere } from '../core/template-request.js';
 import { type GenerationOptions, redact, usageError, writeErrorReason, escapeControls } from '../domain/index.js';
 import { createProvider } from '../core/provider.js';
 import { compileTemplate } from '../templates/compile.js';
-import { checkSchema, findTemplate, loadSchemaFile, mergeOptions, resolveSchema, templateOptions, type Template } from '../templates/index.js';
+import { findTemplate, mergeOptions, resolveSchema, schemaFromFlag, templateOptions, type Template } from '../templates/index.js';
 import { ProgressLine, formatSummary } from '../ui/progress.js';
 import { colorEnabled, isInteractive, style } from '../ui/term.js';
 import { merge } from './batch/merge.js';
@@ -96,11 +96,7 @@ async function prepare(o: BatchOptions): Promise<Job> {
   const { system: flagSystem, ...fromFlags } = flagOptions(o.flags);
   const { system: defaultSystem, ...fromDefaults } = config.defaults;
   const options = mergeOptions([fromFlags, template ? templateOptions(template) : undefined, fromDefaults]);
-  if (o.schema !== undefined) {
-    const source = `--schema ${o.schema}`;
-    options.schema = await loadSchemaFile(resolve(cwd, o.schema), source);
-    await checkSchema(options.schema.schema, source);
-  }
+  if (o.schema !== undefined) options.schema = await schemaFromFlag(o.schema, cwd);
   let render: Render | undefined;
   if (template) render = await compileTemplate(template, { flag: flagSystem, fallback: defaultSystem });
   else {

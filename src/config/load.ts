@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
-import { GptError, type GenerationOptions } from '../domain/index.js';
+import { GptError, OPTION_SPECS, type GenerationOptions, type OptionName } from '../domain/index.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from './builtins.js';
 import { bytesTrusted, trustedDirs } from './trust.js';
 import type { ConfigFile, ProfileConfig, ResolvedConfig } from './types.js';
@@ -181,25 +181,16 @@ function restrictUntrusted(config: RawConfig, path: string, base: RawConfig, war
   return { ...config, ...(config.profiles ? { profiles: kept } : {}) };
 }
 
+/** Commander's camelCase for each option's flag (only `--timeout` differs from the option's name). */
+const flagName = (name: OptionName) => (name === 'timeoutSeconds' ? 'timeout' : name);
+
 function flagOptions(flags: Record<string, unknown>): GenerationOptions {
-  const options: GenerationOptions = {};
-  const set = <K extends keyof GenerationOptions>(key: K, value: unknown) => {
-    if (value !== undefined) options[key] = value as GenerationOptions[K];
-  };
-  set('system', flags.system);
-  set('temperature', flags.temperature);
-  set('topP', flags.topP);
-  set('maxOutputTokens', flags.maxOutputTokens);
-  set('effort', flags.effort);
-  set('stop', flags.stop);
-  set('seed', flags.seed);
-  set('presencePenalty', flags.presencePenalty);
-  set('frequencyPenalty', flags.frequencyPenalty);
-  set('api', flags.api);
-  set('stream', flags.stream);
-  set('timeoutSeconds', flags.timeout);
-  set('retries', flags.retries);
-  return options;
+  const options: Record<string, unknown> = {};
+  for (const name of Object.keys(OPTION_SPECS) as OptionName[]) {
+    const value = flags[flagName(name)];
+    if (value !== undefined) options[name] = value;
+  }
+  return options as GenerationOptions;
 }
 
 /** Generation options from flags only (the highest layer; templates and defaults go below). */

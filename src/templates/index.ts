@@ -5,5 +5,5 @@ export { findTemplate, listTemplates, loadTemplate, shadowedBy, templateDirs, bu
 export { parseVarFlags, coerceVars } from './vars.js';
 export { renderTemplate, renderBody, describeVariables } from './render.js';
 export { mergeOptions } from './options.js';
-export { loadSchemaFile, checkSchema, resolveSchema } from './schema.js';
+export { loadSchemaFile, checkSchema, resolveSchema, schemaFromFlag, type NamedSchema } from './schema.js';
 export { scanBody, splitSegments, variablesIn, type Token, type Segment } from './syntax.js';

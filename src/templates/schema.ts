@@ -1,6 +1,6 @@
 /** Reading and checking JSON schemas for structured output (front matter `schema:` and `--schema file.json`). */
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, relative } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { GptError } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
 import { schemaNameFor } from './parse.js';
@@ -65,3 +65,13 @@ export async function resolveSchema(t: Template): Promise<Template> {
   await checkSchema(schema.schema, t.schemaFile ?? t.path);
   return { ...t, schema };
 }
+
+/** `--schema <file>` (chat, run, batch): read relative to `cwd` and checked once, before anything is sent. */
+export async function schemaFromFlag(file: string, cwd: string): Promise<NamedSchema> {
+  const source = `--schema ${file}`;
+  const schema = await loadSchemaFile(resolve(cwd, file), source);
+  await checkSchema(schema.schema, source);
+  return schema;
+}
+
+export type NamedSchema = { name: string; schema: Record<string, unknown> };
