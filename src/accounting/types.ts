@@ -1,4 +1,4 @@
-import type { Price } from '../domain/usage.js';
+import type { Price } from '../domain/index.js';
 
 export type Tokenizer = 'o200k_base' | 'cl100k_base';
 

@@ -20,7 +20,7 @@ import { StreamWriter } from '../batch/writer.js';
 import { clearTextWarning, resolveApiKey } from '../config/key.js';
 import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { type Output, warn } from '../core/prompt.js';
+import { type Output, warn } from '../ui/status.js';
 import { templateHints, templateWhere } from '../core/template-request.js';
 import { type GenerationOptions, redact, usageError, writeErrorReason, escapeControls } from '../domain/index.js';
 import { createProvider } from '../core/provider.js';

@@ -1,45 +1,57 @@
 /** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session. */
-import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
-import { runPrompt, warn } from '../core/prompt.js';
 import { messageRequest } from '../core/template-request.js';
-import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
-import { escapeControls } from '../ui/term.js';
+import { GptError, type ChatMessage, type GenerationOptions, escapeControls } from '../domain/index.js';
+import { warn } from '../ui/status.js';
+import { type PromptFlags, readPromptFlags, texts } from './prompt/options.js';
+import { type ShownPrompt, runPrompt } from './prompt/runner.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
-/** A --schema file, read and checked once, before anything is sent. */
-async function withSchemaFlag(options: GenerationOptions, flags: Record<string, unknown>): Promise<GenerationOptions> {
-  if (typeof flags.schema !== 'string') return options;
-  const source = `--schema ${flags.schema}`;
-  const { checkSchema, loadSchemaFile } = await import('../templates/schema.js');
-  const schema = await loadSchemaFile(resolve(flags.schema), source);
-  await checkSchema(schema.schema, source);
-  return { ...options, schema };
+/** `gpt chat`'s flags, read once. */
+export interface ChatOptions extends PromptFlags {
+  /** The message arguments (piped stdin is appended to them). */
+  message: string[];
+}
+
+export function parseChatOptions(positional: unknown[], flags: Record<string, unknown>): ChatOptions {
+  return { message: texts(positional[0]), ...readPromptFlags(flags) };
 }
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
-  const args = (positional[0] as string[] | undefined) ?? [];
-  const config = await loadConfig(flags);
-  for (const message of config.warnings) warn(out, flags, message);
+  const o = parseChatOptions(positional, flags);
+  const config = await loadConfig(o.config);
+  for (const message of config.warnings) warn(out, o.display, message);
   const piped = await readPipedStdin();
-  if (args.length === 0 && piped === undefined) return interactive(config, flags, await withSchemaFlag(messageRequest('', config, flags).options, flags));
+  if (o.message.length === 0 && piped === undefined) return interactive(config, o, await withSchemaFlag(messageRequest('', config, o.generation).options, o));
 
-  const message = composeMessage(args, piped);
+  const message = composeMessage(o.message, piped);
   if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
-  const request = messageRequest(message, config, flags);
-  const options = await withSchemaFlag(request.options, flags);
-  await runPrompt({ command: 'chat', config, flags, model: config.model, messages: request.messages, options });
+  const request = messageRequest(message, config, o.generation);
+  const options = await withSchemaFlag(request.options, o);
+  await runPrompt(job(config, o, request.messages, options));
   return 0;
 }
 
+/** A --schema file, read and checked once, before anything is sent (loaded only then: chat stays free of the template code). */
+async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promise<GenerationOptions> {
+  if (o.schemaFile === undefined) return options;
+  const { schemaFromFlag } = await import('../templates/schema.js');
+  return { ...options, schema: await schemaFromFlag(o.schemaFile, process.cwd()) };
+}
+
+function job(config: ResolvedConfig, o: ChatOptions, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {
+  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
+}
+
 /** A multi-turn session on a terminal: each line is a turn; Ctrl-C stops an answer, Ctrl-D or /exit leaves. */
-async function interactive(config: ResolvedConfig, flags: Record<string, unknown>, options: GenerationOptions): Promise<number> {
+async function interactive(config: ResolvedConfig, o: ChatOptions, options: GenerationOptions): Promise<number> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
+  const session = { ...o, display: { ...o.display, json: false } };
   process.stderr.write(`gpt chat · ${config.profileName} · ${config.model} — Ctrl-D or /exit to leave, Ctrl-C stops an answer\n`);
   let closed = false;
   rl.on('close', () => {
@@ -59,7 +71,7 @@ async function interactive(config: ResolvedConfig, flags: Record<string, unknown
     rl.pause();
     if (process.stdin.isTTY) process.stdin.setRawMode(false);
     try {
-      const result = await runPrompt({ command: 'chat', config, flags: { ...flags, json: false }, model: config.model, messages: history, options });
+      const result = await runPrompt(job(config, session, history, options));
       history.push({ role: 'assistant', content: result.text });
     } catch (error) {
       history.pop();

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type ApiKey, resolveApiKey } from '../config/key.js';
 import { configDirFor, findProjectConfig, loadConfig, stateDirFor } from '../config/load.js';
 import { trustDir, trustFile, untrust } from '../config/trust.js';
-import { warn } from '../core/prompt.js';
+import { warn } from '../ui/status.js';
 import { GptError, maskKey } from '../domain/index.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };

@@ -137,7 +137,7 @@ async function workloadFor(
     const text = composeMessage(target.kind === 'message' ? [target.text] : [], piped);
     if (text === '') throw new GptError('usage', 'empty message: stdin was empty and no message was given');
     const label = target.kind === 'stdin' ? 'stdin' : shorten(target.text);
-    return single(base, target.kind, label, messageRequest(text, base, flags), ruleFor(flags));
+    return single(base, target.kind, label, messageRequest(text, base, flagOptions(flags)), ruleFor(flags));
   }
 
   if (target.kind === 'template') {
@@ -145,7 +145,7 @@ async function workloadFor(
     const vars = await parseVarFlags(flags.var as string[] | undefined, flags.vars as string | undefined, cwd);
     const rendered = await renderTemplate(template, vars, await readPipedStdin());
     const config = template.profile !== undefined || template.model !== undefined ? await configFor(flags, models, template) : base;
-    return single(config, 'template', template.name, templateRequest(rendered, config, flags), ruleFor(flags, template));
+    return single(config, 'template', template.name, templateRequest(rendered, config, flagOptions(flags)), ruleFor(flags, template));
   }
 
   // A batch file: each line becomes the request `gpt batch` would send (runner.ts: its messages or the rendered

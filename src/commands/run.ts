@@ -1,53 +1,79 @@
 /** `gpt run <template>`: renders a prompt template with --var/--vars and piped stdin, then runs it once (or shows it with --dry-run). */
-import { resolve } from 'node:path';
 import { formatUsd } from '../accounting/cost.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.js';
 import { readPipedStdin } from '../core/input.js';
-import { type Output, runPrompt, warn } from '../core/prompt.js';
 import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
 import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
-import { checkSchema, findTemplate, loadSchemaFile, parseVarFlags, renderTemplate, shadowedBy, type Template } from '../templates/index.js';
+import { findTemplate, parseVarFlags, renderTemplate, schemaFromFlag, shadowedBy, type Template } from '../templates/index.js';
+import { type Output, warn } from '../ui/status.js';
+import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
+import { runPrompt } from './prompt/runner.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
 const int = (n: number) => n.toLocaleString('en-US');
 
+/** `gpt run`'s flags, read once. */
+export interface RunOptions extends PromptFlags {
+  /** The template's name or path. */
+  template: string;
+  /** --var k=v (repeatable). */
+  vars: string[];
+  /** --vars file.json. */
+  varsFile?: string;
+  dryRun: boolean;
+  /** False with --no-validate. */
+  validate: boolean;
+}
+
+export function parseRunOptions(positional: unknown[], flags: Record<string, unknown>): RunOptions {
+  const template = text(positional[0]);
+  if (template === undefined || template.trim() === '') throw new GptError('usage', 'gpt run needs a template name or path (see gpt templates)');
+  const varsFile = text(flags.vars);
+  return {
+    template,
+    vars: texts(flags.var),
+    ...(varsFile !== undefined ? { varsFile } : {}),
+    dryRun: flags.dryRun === true,
+    validate: flags.validate !== false,
+    ...readPromptFlags(flags),
+  };
+}
+
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
-  const nameOrPath = positional[0];
-  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new GptError('usage', 'gpt run needs a template name or path (see gpt templates)');
+  const o = parseRunOptions(positional, flags);
   const cwd = process.cwd();
 
   // Template folders come from config (templates.paths); the template may then pick the profile and model.
-  const base = await loadConfig(flags, process.env, cwd);
+  const base = await loadConfig(o.config, process.env, cwd);
   const where = templateWhere(base, cwd);
-  const template = await findTemplate(nameOrPath, where);
+  const template = await findTemplate(o.template, where);
   // A cloned repository's prompts/ can hide a template you know by name: say so.
   const hidden = template.confinedTo ? await shadowedBy(template, where) : [];
-  if (hidden.length > 0) warn(out, flags, `using untrusted ${template.path}, which shadows the ${template.name} in ${hidden.join(', ')}`);
-  const vars = await parseVarFlags(flags.var as string[] | undefined, flags.vars as string | undefined, cwd);
+  if (hidden.length > 0) warn(out, o.display, `using untrusted ${template.path}, which shadows the ${template.name} in ${hidden.join(', ')}`);
+  const vars = await parseVarFlags(o.vars, o.varsFile, cwd);
   const piped = await readPipedStdin();
   const rendered = await renderTemplate(template, vars, piped);
 
-  const config =
-    template.profile !== undefined || template.model !== undefined
-      ? await loadConfig(flags, process.env, cwd, templateHints(template))
-      : base;
-  for (const message of config.warnings) warn(out, flags, message);
+  const config = template.profile !== undefined || template.model !== undefined ? await loadConfig(o.config, process.env, cwd, templateHints(template)) : base;
+  for (const message of config.warnings) warn(out, o.display, message);
 
-  const { options, messages } = await requestFor(rendered, config, flags, cwd);
-  if (flags.dryRun) return dryRun(template, config, flags, { model: config.model, messages, options });
+  const { options, messages } = await requestFor(rendered, config, o, cwd);
+  if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
 
   await runPrompt({
     command: 'run',
     config,
-    flags,
     model: config.model,
     messages,
     options,
+    display: o.display,
+    validate: o.validate,
+    ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
     template: template.name,
-    expectedOutputTokens: template.expect.output_tokens,
+    ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
   });
   return 0;
 }
@@ -56,21 +82,17 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
 async function requestFor(
   rendered: { messages: ChatMessage[]; options: GenerationOptions },
   config: ResolvedConfig,
-  flags: Record<string, unknown>,
+  o: RunOptions,
   cwd: string,
 ): Promise<{ options: GenerationOptions; messages: ChatMessage[] }> {
-  const request = templateRequest(rendered, config, flags);
-  if (typeof flags.schema === 'string') {
-    const source = `--schema ${flags.schema}`;
-    request.options.schema = await loadSchemaFile(resolve(cwd, flags.schema), source);
-    await checkSchema(request.options.schema.schema, source);
-  }
+  const request = templateRequest(rendered, config, o.generation);
+  if (o.schemaFile !== undefined) request.options.schema = await schemaFromFlag(o.schemaFile, cwd);
   return request;
 }
 
 /** Where the output cap came from, so the estimate can say what it assumed. */
-function capSource(template: Template, flags: Record<string, unknown>): string {
-  if (flags.maxOutputTokens !== undefined) return '--max-output-tokens';
+function capSource(template: Template, o: RunOptions): string {
+  if (o.generation.maxOutputTokens !== undefined) return '--max-output-tokens';
   if (template.options.maxOutputTokens !== undefined) return 'the template max_output_tokens';
   return 'config defaults.maxOutputTokens';
 }
@@ -78,18 +100,18 @@ function capSource(template: Template, flags: Record<string, unknown>): string {
 async function dryRun(
   template: Template,
   config: ResolvedConfig,
-  flags: Record<string, unknown>,
+  o: RunOptions,
   request: { model: string; messages: ChatMessage[]; options: GenerationOptions },
 ): Promise<number> {
-  const output = outputAssumption(template.expect.output_tokens, request.options.maxOutputTokens, capSource(template, flags));
+  const output = outputAssumption(template.expect.output_tokens, request.options.maxOutputTokens, capSource(template, o));
   const plan = await planDryRun(config, request, output);
 
-  if (plan.dropped.length > 0) warn(out, flags, `the responses API has no ${plan.dropped.join(', ')}; a real run would drop them (use --api chat)`);
+  if (plan.dropped.length > 0) warn(out, o.display, `the responses API has no ${plan.dropped.join(', ')}; a real run would drop them (use --api chat)`);
   if (plan.inputLimit !== null && plan.inputTokens > plan.inputLimit) {
-    warn(out, flags, `the prompt is ${int(plan.inputTokens)} tokens, over ${plan.model}'s input limit of ${int(plan.inputLimit)}; the API would probably refuse it`);
+    warn(out, o.display, `the prompt is ${int(plan.inputTokens)} tokens, over ${plan.model}'s input limit of ${int(plan.inputLimit)}; the API would probably refuse it`);
   }
 
-  if (flags.json) {
+  if (o.display.json) {
     const body = {
       request: { url: plan.url, body: plan.body },
       model: plan.model,

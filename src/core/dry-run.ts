@@ -10,6 +10,8 @@ import type { Cost, ApiShape, ChatMessage, GenerationOptions } from '../domain/i
 import type { ResolvedConfig } from '../config/types.js';
 import { chatCompletionsBody } from '../providers/chat-completions.js';
 import { responsesBody, unsupportedByResponses } from '../providers/responses.js';
+import { apiFor } from '../providers/types.js';
+import { estimatedUsage } from './budget.js';
 
 export interface OutputAssumption {
   /** Output tokens assumed for the estimate; null when nothing says how long the answer will be. */
@@ -53,7 +55,7 @@ export async function planDryRun(
 ): Promise<DryRunPlan> {
   const { options } = request;
   // The same choice createProvider makes, so the shown endpoint is the one that would be called.
-  const api: ApiShape = options.api ?? config.profile.api ?? 'chat';
+  const api = apiFor(request, config.profile);
   const stream = options.stream !== false;
   const body = api === 'responses' ? responsesBody(request, stream) : chatCompletionsBody(request, config.profile, stream);
   const url = `${config.profile.baseUrl}/${api === 'responses' ? 'responses' : 'chat/completions'}`;
@@ -61,11 +63,7 @@ export async function planDryRun(
   const info = lookupModel(request.model, config.pricing);
   const counter = await loadCounter(request.model);
   const inputTokens = counter.countChat(request.messages);
-  const outputTokens = output.tokens ?? 0;
-  const cost = costOf(
-    { input_tokens: inputTokens, cached_input_tokens: 0, output_tokens: outputTokens, reasoning_tokens: 0, total_tokens: inputTokens + outputTokens, estimated: true },
-    info.price,
-  );
+  const cost = costOf(estimatedUsage(inputTokens, output.tokens ?? 0), info.price);
   return {
     api,
     url,

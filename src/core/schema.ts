@@ -1,10 +1,7 @@
 /** Structured output: checking an answer against its schema (schemas are read by src/templates/schema.ts). */
-import { GptError } from '../domain/index.js';
+import { type GenerationOptions, GptError } from '../domain/index.js';
 
-export interface NamedSchema {
-  name: string;
-  schema: Record<string, unknown>;
-}
+export type NamedSchema = NonNullable<GenerationOptions['schema']>;
 
 /** Validates an answer; returns the problems (empty when valid). Ajv is loaded only when a schema is in use. */
 export async function validateAnswer(text: string, schema: NamedSchema): Promise<string[]> {

@@ -2,7 +2,6 @@
  * The messages and generation options a prompt sends, from a message (`gpt chat`) or a rendered template
  * (`gpt run`), built in one place so `gpt cost` counts exactly what those commands would send.
  */
-import { flagOptions } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type ChatMessage, type GenerationOptions, withSystem } from '../domain/index.js';
 // Only the yaml-free part of templates: `gpt chat` must not load the front-matter parser.
@@ -15,9 +14,12 @@ export interface PromptRequest {
   options: GenerationOptions;
 }
 
-/** `gpt chat`: config defaults under flags; the system prompt (-s, else config's) first, then the message. */
-export function messageRequest(text: string, config: ResolvedConfig, flags: Record<string, unknown>): PromptRequest {
-  const options: GenerationOptions = { ...config.defaults, ...flagOptions(flags) };
+/**
+ * `gpt chat`: config defaults under the options given as flags (`fromFlags`); the system prompt (-s, else config's)
+ * first, then the message.
+ */
+export function messageRequest(text: string, config: ResolvedConfig, fromFlags: GenerationOptions): PromptRequest {
+  const options: GenerationOptions = { ...config.defaults, ...fromFlags };
   const messages: ChatMessage[] = [];
   if (options.system) messages.push({ role: 'system', content: options.system });
   messages.push({ role: 'user', content: text });
@@ -37,15 +39,11 @@ export function applySystem(messages: ChatMessage[], flagSystem: string | undefi
 }
 
 /**
- * `gpt run`: options are flags > front matter > config defaults (the first defined value wins), the system prompt
- * by applySystem. A `--schema` file is the caller's to add.
+ * `gpt run`: options are flags (`flagged`) > front matter > config defaults (the first defined value wins), the system
+ * prompt by applySystem. A `--schema` file is the caller's to add.
  */
-export function templateRequest(
-  rendered: PromptRequest,
-  config: ResolvedConfig,
-  flags: Record<string, unknown>,
-): PromptRequest {
-  const { system: flagSystem, ...fromFlags } = flagOptions(flags);
+export function templateRequest(rendered: PromptRequest, config: ResolvedConfig, flagged: GenerationOptions): PromptRequest {
+  const { system: flagSystem, ...fromFlags } = flagged;
   const { system: defaultSystem, ...fromDefaults } = config.defaults;
   const options = mergeOptions([fromFlags, rendered.options, fromDefaults]);
   return { options, messages: applySystem(rendered.messages, flagSystem, defaultSystem) };

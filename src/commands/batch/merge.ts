@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { scanIds } from '../../batch/ids.js';
 import { readBatchFile } from '../../batch/reader.js';
 import { mergeOutputs } from '../../batch/shard.js';
-import { type Output, warn } from '../../core/prompt.js';
+import { type Output, warn } from '../../ui/status.js';
 import { GptError, usageError } from '../../domain/index.js';
 import type { BatchOptions } from './options.js';
 

@@ -1,0 +1,68 @@
+/**
+ * The money and size rules of one prompt, as pure functions over token counts and prices: the checks before
+ * sending (context window, --max-cost on the input alone), the running cost of a streaming answer, and the
+ * cost of a finished one.
+ */
+import { costOf } from '../accounting/cost.js';
+import { type ChatMessage, type Cost, GptError, type Price, type TextCounter, type Usage } from '../domain/index.js';
+
+/** What the pipeline needs to know of a model: its price (null when unknown) and context window. */
+export interface ModelFacts {
+  price: Price | null;
+  contextWindow: number | null;
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+
+/** Usage from token counts alone (a budget check, a dry run): estimated, nothing cached or reasoned. */
+export function estimatedUsage(inputTokens: number, outputTokens = 0): Usage {
+  return { input_tokens: inputTokens, cached_input_tokens: 0, output_tokens: outputTokens, reasoning_tokens: 0, total_tokens: inputTokens + outputTokens, estimated: true };
+}
+
+/** The cost of an answer: the price table's, or the provider's own figure when it reported one (OpenRouter). */
+export function answerCost(usage: Usage, price: Price | null, providerCostUsd: number | undefined): Cost {
+  const cost = costOf(usage, price);
+  return providerCostUsd === undefined ? cost : { ...cost, total_usd: providerCostUsd, priced: true, source: 'provider' };
+}
+
+export interface PromptCheck {
+  model: string;
+  messages: readonly ChatMessage[];
+  maxCost?: number;
+}
+
+/**
+ * Before sending: warns when the prompt is over the model's context window and refuses (budget) a prompt whose
+ * input alone costs more than --max-cost. Returns the input tokens when it counted them.
+ */
+export async function checkBeforeSending(prompt: PromptCheck, facts: ModelFacts, counter: () => Promise<TextCounter>, warn: (message: string) => void): Promise<number | undefined> {
+  const { model, maxCost } = prompt;
+  const window = facts.contextWindow;
+  const chars = prompt.messages.reduce((n, m) => n + m.content.length, 0);
+  // Counting costs ~0.3 s per MB: do it only where it can change the outcome (a budget, or a prompt
+  // near the context window); far over the window, a 4-chars-per-token estimate is enough to warn.
+  if (window !== null && maxCost === undefined && chars / 4 > 2 * window) {
+    warn(`the prompt is about ${int(Math.round(chars / 4))} tokens (estimated), over ${model}'s context window of ${int(window)}; the API will probably refuse it`);
+    return undefined;
+  }
+  if (maxCost === undefined && (window === null || chars <= window)) return undefined;
+  const inputTokens = (await counter()).countChat(prompt.messages);
+  if (window !== null && inputTokens > window) {
+    warn(`the prompt is ${int(inputTokens)} tokens, over ${model}'s context window of ${int(window)}; the API will probably refuse it`);
+  }
+  if (maxCost !== undefined && facts.price) {
+    const inputCost = costOf(estimatedUsage(inputTokens), facts.price).total_usd;
+    if (inputCost > maxCost) throw new GptError('budget', `the prompt alone would cost $${inputCost.toFixed(6)} on ${model}, over --max-cost $${maxCost}; nothing was sent`);
+  }
+  return inputTokens;
+}
+
+/** The running cost of a streaming answer: each piece of text added returns the budget error once the total passes --max-cost. */
+export function spendMeter(counter: TextCounter, price: Price, inputTokens: number, maxCost: number): (text: string) => GptError | undefined {
+  let outputTokens = 0;
+  return (text) => {
+    outputTokens += counter.count(text);
+    const spent = costOf(estimatedUsage(inputTokens, outputTokens), price).total_usd;
+    return spent > maxCost ? new GptError('budget', `stopped: the answer reached ~$${spent.toFixed(6)}, over --max-cost $${maxCost}`) : undefined;
+  };
+}
