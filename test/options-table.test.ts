@@ -9,7 +9,7 @@ import { isLineError } from '../src/batch/types.js';
 import { validateConfig } from '../src/config/validate.js';
 import { OPTION_SPECS, checkOptionValue, type OptionName } from '../src/domain/index.js';
 import { buildProgram } from '../src/program.js';
-import { parseTemplate } from '../src/templates/index.js';
+import { parseTemplate } from '../src/templates/parse.js';
 
 const FLAGS: Partial<Record<OptionName, string>> = {
   temperature: '--temperature',

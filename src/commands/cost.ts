@@ -20,7 +20,11 @@ import { formatLog, logBudgetFailure, parseWhen, summariseLog, type GroupBy } fr
 import { compileTemplate } from '../templates/compile.js';
 import { classifyTarget, type Target } from '../cost/target.js';
 import { GptError, type Effort, withDefaultSystem } from '../domain/index.js';
-import { findTemplate, mergeOptions, parseVarFlags, renderTemplate, type Template } from '../templates/index.js';
+import { findTemplate } from '../templates/find.js';
+import { mergeOptions } from '../templates/options.js';
+import { parseVarFlags } from '../templates/vars.js';
+import { renderTemplate } from '../templates/render.js';
+import type { Template } from '../templates/types.js';
 
 type Flags = Record<string, unknown>;
 

@@ -6,7 +6,11 @@ import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.j
 import { readPipedStdin } from '../core/input.js';
 import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
 import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
-import { findTemplate, parseVarFlags, renderTemplate, schemaFromFlag, shadowedBy, type Template } from '../templates/index.js';
+import { findTemplate, shadowedBy } from '../templates/find.js';
+import { parseVarFlags } from '../templates/vars.js';
+import { renderTemplate } from '../templates/render.js';
+import { schemaFromFlag } from '../templates/schema.js';
+import type { Template } from '../templates/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';

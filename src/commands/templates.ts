@@ -2,7 +2,9 @@
 import { loadConfig } from '../config/load.js';
 import { templateWhere } from '../core/template-request.js';
 import { GptError } from '../domain/index.js';
-import { describeVariables, listTemplates, templateDirs, type ListedTemplate, type TemplateWhere, type VariableInfo } from '../templates/index.js';
+import { describeVariables } from '../templates/render.js';
+import { listTemplates, templateDirs, type ListedTemplate } from '../templates/find.js';
+import type { TemplateWhere, VariableInfo } from '../templates/types.js';
 
 export interface Io {
   out: (text: string) => void;

@@ -2,7 +2,7 @@
 import { lookupModel } from '../accounting/models.js';
 import { loadCounter } from '../accounting/tokenizer.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { type ProviderSettings, createProvider as backendFor } from '../providers/index.js';
+import { type ProviderSettings, createProvider as backendFor } from '../providers/provider.js';
 import type { Provider } from '../providers/types.js';
 
 export function createProvider(config: Pick<ResolvedConfig, 'profile' | 'pricing'>, settings: ProviderSettings = {}): Provider {

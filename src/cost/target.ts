@@ -2,7 +2,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GptError } from '../domain/index.js';
-import { templateDirs, type TemplateWhere } from '../templates/index.js';
+import { templateDirs } from '../templates/find.js';
+import type { TemplateWhere } from '../templates/types.js';
 
 export type Target =
   | { kind: 'stdin' }

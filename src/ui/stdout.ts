@@ -17,9 +17,6 @@ export function claimStdoutFailure(handler: Handler): () => void {
   };
 }
 
-// Re-exported for the modules of the pipeline refactor in flight; new code imports them from domain.
-export { isClosedPipe, writeErrorReason, writeFailure } from '../domain/index.js';
-
 /** Installed once at start-up; a command that listens on stdout itself (batch) handles its own failures. */
 export function guardStdout(stream: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): void {
   const guard = (error: NodeJS.ErrnoException) => {

@@ -23,5 +23,3 @@ export function style(enabled: boolean) {
   return { dim: wrap(2, 22), yellow: wrap(33, 39), red: wrap(31, 39), bold: wrap(1, 22), cyan: wrap(36, 39) };
 }
 
-// Re-exported for the modules of the pipeline refactor in flight; new code imports it from domain.
-export { escapeControls } from '../domain/index.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
-import { builtinPromptsDir, findTemplate, listTemplates, loadTemplate, templateDirs, type TemplateWhere } from '../../src/templates/index.js';
+import { builtinPromptsDir, findTemplate, listTemplates, loadTemplate, templateDirs } from '../../src/templates/find.js';
+import type { TemplateWhere } from '../../src/templates/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gpt-tpl-find-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

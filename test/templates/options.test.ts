@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GenerationOptions } from '../../src/domain/index.js';
-import { mergeOptions } from '../../src/templates/index.js';
+import { mergeOptions } from '../../src/templates/options.js';
 
 // Layers in precedence order: flags > front matter > profile > config defaults.
 describe('mergeOptions: the first layer that sets a key wins', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
-import { parseTemplate } from '../../src/templates/index.js';
+import { parseTemplate } from '../../src/templates/parse.js';
 
 const P = '/work/prompts/demo.md';
 const usage = (message: string) => new GptError('usage', message);

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GptError, type ChatMessage } from '../../src/domain/index.js';
 import { withSystem } from '../../src/domain/index.js';
-import { parseTemplate, renderBody, renderTemplate, splitSegments } from '../../src/templates/index.js';
+import { parseTemplate } from '../../src/templates/parse.js';
+import { renderBody, renderTemplate } from '../../src/templates/render.js';
+import { splitSegments } from '../../src/templates/syntax.js';
 
 const files: Record<string, string> = { 'notes.md': 'NOTES' };
 const include = (path: string) => {

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeVariables, loadTemplate, renderTemplate } from '../../src/templates/index.js';
+import { describeVariables, renderTemplate } from '../../src/templates/render.js';
+import { loadTemplate } from '../../src/templates/find.js';
 
 const PROMPTS = resolve(import.meta.dirname, '../../prompts');
 const shipped = readdirSync(PROMPTS).filter((f) => f.endsWith('.md')).sort();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
-import { coerceVars, parseVarFlags } from '../../src/templates/index.js';
+import { coerceVars, parseVarFlags } from '../../src/templates/vars.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'gpt-tpl-vars-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
