@@ -14,14 +14,14 @@ const out = { stdout: process.stdout, stderr: process.stderr };
  * What `trust`/`untrust` act on: the named file or directory; with no name, the project config found from
  * here upward and this directory (whose prompts/ then count as the user's own).
  */
-function trustTargets(name: string | undefined): Array<{ path: string; dir: boolean }> {
+async function trustTargets(name: string | undefined): Promise<Array<{ path: string; dir: boolean }>> {
   if (name) {
     const full = resolve(name);
     if (!existsSync(full)) throw new GptError('usage', `${name}: no such file or directory`);
     return [{ path: full, dir: statSync(full).isDirectory() }];
   }
   const cwd = process.cwd();
-  const found = findProjectConfig(cwd, configDirFor(process.env));
+  const found = await findProjectConfig(cwd, configDirFor(process.env));
   // Never the home or root directory by default: that would trust every repository below it.
   const broad = cwd === homedir() || cwd === dirname(cwd);
   if (!found && broad) throw new GptError('usage', `no project here to trust; name a file or directory: gpt config trust <path>`);
@@ -42,14 +42,14 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const [action, name] = positional as [string | undefined, string | undefined];
   const stateDir = stateDirFor(process.env);
   if (action === 'trust') {
-    for (const target of trustTargets(name)) {
+    for (const target of await trustTargets(name)) {
       if (target.dir) out.stderr.write(`trusted directory ${trustDir(stateDir, target.path)}: templates below it may include any file and choose any profile\n`);
       else out.stderr.write(`trusted ${target.path} (sha256 ${trustFile(stateDir, target.path).slice(0, 12)}…); a change to the file needs trusting again\n`);
     }
     return 0;
   }
   if (action === 'untrust') {
-    for (const { path } of trustTargets(name)) out.stderr.write(untrust(stateDir, path) ? `no longer trusting ${path}\n` : `${path} was not trusted\n`);
+    for (const { path } of await trustTargets(name)) out.stderr.write(untrust(stateDir, path) ? `no longer trusting ${path}\n` : `${path} was not trusted\n`);
     return 0;
   }
   if (action === 'path') {

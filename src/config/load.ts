@@ -2,9 +2,9 @@
  * Resolves the effective configuration: built-in defaults < user config < project config
  * (< --config file) < environment < flags. Every file is validated on entry (exit 3).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, parse, resolve, sep } from 'node:path';
 import { GptError, OPTION_SPECS, type GenerationOptions, type OptionName } from '../domain/index.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from './builtins.js';
 import { bytesTrusted, trustedDirs } from './trust.js';
@@ -96,30 +96,31 @@ export async function readProjectConfig(path: string, stateDir: string, read: (p
   return { config: await asConfig(path, () => runTrustedConfig(path, text)), trusted };
 }
 
-function packageHasGptKey(path: string): boolean {
-  try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).gpt !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-/** The first project config found walking up from cwd (SPEC: searched from the working directory upward). */
-export function findProjectConfig(cwd: string, skipDir: string): string | null {
-  let dir = resolve(cwd);
-  for (;;) {
-    if (resolve(dir) !== resolve(skipDir)) {
-      for (const name of PROJECT_CONFIG_NAMES) {
-        const candidate = join(dir, name);
-        if (!existsSync(candidate) || !statSync(candidate).isFile()) continue;
-        if (name === 'package.json' && !packageHasGptKey(candidate)) continue;
-        return candidate;
-      }
+/**
+ * The first project config found walking up from cwd (SPEC: searched from the working directory upward),
+ * found by cosmiconfig with loaders that only mark a file as found: nothing is parsed or run here, so an
+ * untrusted JS config never executes, and readProjectConfig reads the bytes it hashes itself. Loaded
+ * lazily: only commands that read config pay for it.
+ */
+export async function findProjectConfig(cwd: string, skipDir: string): Promise<string | null> {
+  const { cosmiconfig } = await import('cosmiconfig');
+  const skip = resolve(skipDir);
+  const found = (path: string, content: string): unknown => {
+    if (resolve(dirname(path)) === skip) return undefined;
+    if (basename(path) !== 'package.json') return { found: true };
+    try {
+      return JSON.parse(content) as unknown; // cosmiconfig then keeps it only when it has a "gpt" key
+    } catch {
+      return undefined;
     }
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
-  }
+  };
+  const loaders = Object.fromEntries(['.json', '.yaml', '.yml', '.js', '.cjs', '.mjs', '.ts', 'noExt'].map((ext) => [ext, found]));
+  const explorer = cosmiconfig('gpt', { searchPlaces: PROJECT_CONFIG_NAMES, loaders, searchStrategy: 'global', stopDir: parse(resolve(cwd)).root, cache: false });
+  const result = await explorer.search(cwd);
+  // 'global' ends with cosmiconfig's own global config dir: the user's config is read apart, so only cwd and its ancestors count.
+  const start = resolve(cwd);
+  const dir = result ? dirname(result.filepath) : null;
+  return dir !== null && (start === dir || start.startsWith(dir.endsWith(sep) ? dir : dir + sep)) ? result!.filepath : null;
 }
 
 function findUserConfig(configDir: string): string | null {
@@ -247,7 +248,7 @@ async function readFiles(flags: Record<string, unknown>, cwd: string, configDir:
     read.layers.push({ path: userFile, config: read.merged });
     read.files.push({ path: userFile, scope: 'user', trusted: true, loaded: true });
   }
-  const projectFile = findProjectConfig(cwd, configDir);
+  const projectFile = await findProjectConfig(cwd, configDir);
   if (!projectFile) return read;
   const { config, trusted } = await readProjectConfig(projectFile, stateDir);
   if (!config) {

@@ -4,17 +4,11 @@
  * Only used when stdout is a colour TTY and --raw is not given; pipes get the bytes untouched. Terminal
  * sequences in the model's text are dropped here, so only our own styling reaches the terminal.
  */
+import { Chalk } from 'chalk';
 
-const ESC = '\u001b[';
-const sgr = (open: number, close: number) => (s: string) => `${ESC}${open}m${s}${ESC}${close}m`;
-const bold = sgr(1, 22);
-const dim = sgr(2, 22);
-const italic = sgr(3, 23);
-const underline = sgr(4, 24);
-const cyan = sgr(36, 39);
-const magenta = sgr(35, 39);
-const green = sgr(32, 39);
-const yellow = sgr(33, 39);
+// Only ever used on a colour terminal, so colour is always on here.
+const c = new Chalk({ level: 1 });
+const { bold, dim, italic, underline, cyan, magenta, green, yellow } = c;
 
 const KEYWORDS =
   /\b(const|let|var|function|return|if|else|for|while|import|export|from|class|new|async|await|def|fn|pub|struct|impl|use|package|func|type|interface|true|false|null|None|nil|self|this)\b/g;

@@ -1,4 +1,5 @@
 /** What the terminal can show: colour and spinners only on a TTY; NO_COLOR / --no-color off, FORCE_COLOR on. */
+import { Chalk, type ChalkInstance } from 'chalk';
 
 export interface TermOptions {
   color?: boolean; // commander's --no-color sets false
@@ -17,9 +18,11 @@ export function isInteractive(stream: { isTTY?: boolean; columns?: number }, env
   return Boolean(stream.isTTY) && (stream.columns ?? 0) > 0 && env.TERM !== 'dumb' && !env.CI;
 }
 
-/** Minimal SGR styling so the hot path never needs to import chalk. */
-export function style(enabled: boolean) {
-  const wrap = (open: number, close: number) => (text: string) => (enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text);
-  return { dim: wrap(2, 22), yellow: wrap(33, 39), red: wrap(31, 39), bold: wrap(1, 22), cyan: wrap(36, 39) };
+/** Styling through chalk; whether colour is on is decided here (colorEnabled), not by chalk's own detection. */
+export function style(enabled: boolean): ChalkInstance {
+  return enabled ? COLOR : PLAIN;
 }
+
+const COLOR = new Chalk({ level: 1 });
+const PLAIN = new Chalk({ level: 0 });
 
