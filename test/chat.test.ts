@@ -46,6 +46,14 @@ describe('gpt chat, one-shot', () => {
     expect([streamed.code, streamed.stdout]).toEqual([0, 'Bonjour']);
   });
 
+  it('colour on stderr only when asked (FORCE_COLOR) or on a TTY; never with NO_COLOR or in a pipe', async () => {
+    const coloured = await gpt(['chat', 'hi'], { env: { FORCE_COLOR: '1', NO_COLOR: undefined } });
+    expect(coloured.stderr).toContain('\u001b[2mgpt-5');
+    expect(coloured.stdout).toBe('Hello from the mock.');
+    const plain = await gpt(['chat', 'hi']);
+    expect(plain.stderr).not.toContain('\u001b[');
+  });
+
   it('sends every generation option under its chat-completions name', async () => {
     const r = await gpt(['chat', '-m', 'gpt-5.2', '--effort', 'xhigh', '--temperature', '0.2', '--top-p', '0.9', '--max-output-tokens', '77', '--stop', 'END', '--stop', 'STOP', '--seed', '7', '--presence-penalty', '0.5', '--frequency-penalty', '-0.5', 'hi']);
     expect(r.code).toBe(0);

@@ -96,6 +96,14 @@ export async function readProjectConfig(path: string, stateDir: string, read: (p
   return { config: await asConfig(path, () => runTrustedConfig(path, text)), trusted };
 }
 
+/** Whether any search-place name exists from cwd upward: a few stats, so a run with no candidate never loads cosmiconfig (~25 ms). */
+function anyCandidate(cwd: string): boolean {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (PROJECT_CONFIG_NAMES.some((name) => existsSync(join(dir, name)))) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
 /**
  * The first project config found walking up from cwd (SPEC: searched from the working directory upward),
  * found by cosmiconfig with loaders that only mark a file as found: nothing is parsed or run here, so an
@@ -103,6 +111,7 @@ export async function readProjectConfig(path: string, stateDir: string, read: (p
  * lazily: only commands that read config pay for it.
  */
 export async function findProjectConfig(cwd: string, skipDir: string): Promise<string | null> {
+  if (!anyCandidate(cwd)) return null;
   const { cosmiconfig } = await import('cosmiconfig');
   const skip = resolve(skipDir);
   const found = (path: string, content: string): unknown => {

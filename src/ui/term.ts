@@ -1,5 +1,5 @@
 /** What the terminal can show: colour and spinners only on a TTY; NO_COLOR / --no-color off, FORCE_COLOR on. */
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 
 export interface TermOptions {
   color?: boolean; // commander's --no-color sets false
@@ -19,10 +19,18 @@ export function isInteractive(stream: { isTTY?: boolean; columns?: number }, env
 }
 
 /** Styling through chalk; whether colour is on is decided here (colorEnabled), not by chalk's own detection. */
-export function style(enabled: boolean): ChalkInstance {
-  return enabled ? COLOR : PLAIN;
+export function style(enabled: boolean): Style {
+  return enabled && color ? color : PLAIN;
 }
 
-const COLOR = new Chalk({ level: 1 });
-const PLAIN = new Chalk({ level: 0 });
+type Style = Pick<ChalkInstance, 'dim' | 'yellow' | 'red' | 'bold' | 'cyan'>;
 
+const same = (text: string) => text;
+const PLAIN: Style = { dim: same, yellow: same, red: same, bold: same, cyan: same } as unknown as Style;
+let color: ChalkInstance | undefined;
+
+/** Loads chalk (~25 ms) only for a run that will show colour; pipes, files and NO_COLOR never pay for it. */
+export async function loadColor(): Promise<void> {
+  const { Chalk } = await import('chalk');
+  color = new Chalk({ level: 1 });
+}
