@@ -1,0 +1,70 @@
+/** A stored conversation turned back into the messages to send, and the writer that appends new turns to it. */
+import type { ChatMessage } from '../domain/index.js';
+import { appendRecords, newConversationId, titleOf } from './store.js';
+import type { CompactionRecord, Conversation, HeaderRecord, TurnRecord } from './types.js';
+
+/** How the summary of older turns is sent in their place. */
+export const summaryMessage = (summary: string): ChatMessage => ({
+  role: 'user',
+  content: `Summary of our conversation so far (older turns were compacted):\n\n${summary}`,
+});
+const SUMMARY_ACK: ChatMessage = { role: 'assistant', content: 'Understood; I will continue from that summary.' };
+
+/** The messages of the turns, in order, each turn's messages then its answer. */
+export function turnMessages(turns: readonly TurnRecord[]): ChatMessage[] {
+  return turns.flatMap((turn) => [...turn.messages, { role: 'assistant' as const, content: turn.answer }]);
+}
+
+/** The last compaction, if any: what is sent starts from it. */
+export const lastCompaction = (conversation: Pick<Conversation, 'compactions'>): CompactionRecord | undefined => conversation.compactions.at(-1);
+
+/**
+ * What to send before a new turn: the system prompt, the summary of compacted turns (when there is one) and the
+ * turns after it, verbatim. Responses API compaction items are the caller's to send (see `compactionItems`).
+ */
+export function historyMessages(conversation: Pick<Conversation, 'turns' | 'compactions'>, system: string | undefined): ChatMessage[] {
+  const compaction = lastCompaction(conversation);
+  const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
+  if (compaction?.summary !== undefined) messages.push(summaryMessage(compaction.summary), SUMMARY_ACK);
+  messages.push(...turnMessages(conversation.turns.slice(compaction?.replaces ?? 0)));
+  return messages;
+}
+
+/** Appends turns to one conversation file, writing its header with the first turn (so a failed first prompt leaves no file). */
+export class ConversationWriter {
+  constructor(
+    readonly dir: string,
+    private header: Omit<HeaderRecord, 'type' | 'id' | 'created' | 'title'> & { id?: string; created?: string; title?: string },
+  ) {}
+
+  /** Continues a stored conversation. */
+  static resume(dir: string, header: HeaderRecord): ConversationWriter {
+    return new ConversationWriter(dir, header);
+  }
+
+  get id(): string | undefined {
+    return this.header.id;
+  }
+
+  /** Starts over (a session's /new): the next turn opens a new file. */
+  reset(changes: { model?: string; system?: string | undefined } = {}): void {
+    const { profile, model } = this.header;
+    this.header = { profile, model: changes.model ?? model, ...(changes.system ? { system: changes.system } : {}) };
+  }
+
+  async appendTurn(turn: TurnRecord, now = new Date()): Promise<string> {
+    if (this.header.id === undefined) {
+      const first = turn.messages.find((m) => m.role === 'user')?.content ?? '';
+      const header: HeaderRecord = { type: 'conversation', id: newConversationId(now.getTime()), created: now.toISOString(), profile: this.header.profile, model: this.header.model, ...(this.header.system ? { system: this.header.system } : {}), title: titleOf(first) };
+      await appendRecords(this.dir, header.id, [header, turn]);
+      this.header = header;
+      return header.id;
+    }
+    await appendRecords(this.dir, this.header.id, [turn]);
+    return this.header.id;
+  }
+
+  async appendCompaction(record: CompactionRecord): Promise<void> {
+    if (this.header.id !== undefined) await appendRecords(this.dir, this.header.id, [record]);
+  }
+}
