@@ -56,6 +56,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   templates: () => import('./commands/templates.js'),
   config: () => import('./commands/config.js'),
   completion: () => import('./commands/completion.js'),
+  history: () => import('./commands/history.js'),
 };
 
 /** `src/commands/<name>.ts` exports `run(positional, options)`; its return value is the exit code. */
@@ -98,7 +99,14 @@ function addChat(program: Command): void {
       .command('chat')
       .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
       .argument('[message...]', 'the message; piped stdin is appended to it')
-      .option('--raw', 'print the answer as it comes, without Markdown rendering'),
+      .option('--raw', 'print the answer as it comes, without Markdown rendering')
+      .option('-c, --continue', 'add a turn to the last conversation (no message on a terminal: reopen it interactively)')
+      .option('--cid <id>', 'continue the conversation with this id or unique id prefix')
+      .option('-i, --interactive', 'a session even when stdin is piped (one line = one turn)')
+      .option('--compact', 'with -c/--cid: compact older turns before sending')
+      // Declaring --save too keeps `save` undefined unless given, so config conversations.save can apply.
+      .addOption(new Option('--save', 'save the conversation (the default)').hideHelp())
+      .option('--no-save', 'do not store this conversation or turn'),
   ).action(lazy('chat'));
 }
 
@@ -113,7 +121,8 @@ function addRun(program: Command): void {
       .option('--vars <file.json>', 'template variables from a JSON object')
       .option('--dry-run', 'print the request that would be sent, its tokens and cost; send nothing')
       .option('--no-validate', 'do not validate structured output against the schema')
-      .option('--raw', 'print the answer as it comes, without Markdown rendering'),
+      .option('--raw', 'print the answer as it comes, without Markdown rendering')
+      .option('--save-conversation', 'store the run as a conversation (gpt chat -c can continue it)'),
   ).action(lazy('run'));
 }
 
@@ -181,6 +190,17 @@ function addSmallCommands(program: Command): void {
     .argument('[action]', 'trust | untrust | path')
     .argument('[file]', 'the project config file to trust')
     .action(lazy('config'));
+
+  program
+    .command('history')
+    .description('recent conversations; `history show <id>`, `history rm <id>`')
+    .argument('[action]', 'show | rm')
+    .argument('[id]', 'conversation id or unique id prefix')
+    .option('-n, --limit <n>', 'how many to list (default 20)', numberIn('-n', 1, 1e6, true))
+    .option('--search <text>', 'only conversations whose title or content contains this')
+    .option('--all', 'with rm: every conversation')
+    .option('--yes', 'with rm: do not ask')
+    .action(lazy('history'));
 
   program
     .command('completion')

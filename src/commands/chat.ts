@@ -1,11 +1,14 @@
-/** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session. */
+/** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session; saved as a conversation. */
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { historyMessages } from '../conversations/history.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
+import { conversationSaver } from '../core/save-conversation.js';
 import { messageRequest } from '../core/template-request.js';
-import { GptError, type ChatMessage, type GenerationOptions, escapeControls } from '../domain/index.js';
+import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
 import { warn } from '../ui/status.js';
-import { type PromptFlags, readPromptFlags, texts } from './prompt/options.js';
+import { type Resumed, resumeConversation, writerFor } from './chat/resume.js';
+import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
@@ -14,25 +17,70 @@ const out = { stdout: process.stdout, stderr: process.stderr };
 export interface ChatOptions extends PromptFlags {
   /** The message arguments (piped stdin is appended to them). */
   message: string[];
+  /** -c: continue the last conversation. */
+  continue: boolean;
+  /** --cid: continue this conversation (id or unique prefix). */
+  cid?: string;
+  /** --save / --no-save; undefined: config conversations.save. */
+  save?: boolean;
+  /** -i: a session even with piped stdin. */
+  interactive: boolean;
+  /** --compact: compact older turns before sending. */
+  compact: boolean;
 }
 
 export function parseChatOptions(positional: unknown[], flags: Record<string, unknown>): ChatOptions {
-  return { message: texts(positional[0]), ...readPromptFlags(flags) };
+  const cid = text(flags.cid);
+  return {
+    message: texts(positional[0]),
+    ...readPromptFlags(flags),
+    continue: flags.continue === true,
+    ...(cid !== undefined ? { cid } : {}),
+    ...(typeof flags.save === 'boolean' ? { save: flags.save } : {}),
+    interactive: flags.interactive === true,
+    compact: flags.compact === true,
+  };
+}
+
+/** What a chat (one-shot or session) starts from: config, options, the resumed conversation and whether to save. */
+export interface ChatStart {
+  o: ChatOptions;
+  config: ResolvedConfig;
+  options: GenerationOptions;
+  /** The system prompt: -s, else the resumed conversation's, else config's default. */
+  system: string | undefined;
+  resumed: Resumed | undefined;
+  save: boolean;
 }
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
-  const o = parseChatOptions(positional, flags);
-  const config = await loadConfig(o.config);
-  for (const message of config.warnings) warn(out, o.display, message);
-  const piped = await readPipedStdin();
-  if (o.message.length === 0 && piped === undefined) return interactive(config, o, await withSchemaFlag(messageRequest('', config, o.generation).options, o));
-
+  const start = await startChat(parseChatOptions(positional, flags));
+  const { o } = start;
+  const piped = o.interactive ? undefined : await readPipedStdin();
+  if (o.interactive || (o.message.length === 0 && piped === undefined)) {
+    const { runSession } = await import('./chat/session.js');
+    return runSession(start);
+  }
   const message = composeMessage(o.message, piped);
   if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
-  const request = messageRequest(message, config, o.generation);
-  const options = await withSchemaFlag(request.options, o);
-  await runPrompt(job(config, o, request.messages, options));
+  const { job, compactFirst } = oneShot(start, message);
+  if (compactFirst) await compactFirst();
+  await runPrompt(job());
   return 0;
+}
+
+async function startChat(o: ChatOptions): Promise<ChatStart> {
+  const resumed = await resumeConversation(o);
+  const header = resumed?.conversation.header;
+  const config = await loadConfig(o.config, process.env, process.cwd(), header ? { profileHint: header.profile, modelHint: header.model } : {});
+  for (const message of [...config.warnings, ...(resumed?.warnings ?? [])]) warn(out, o.display, message);
+  const base = await withSchemaFlag(messageRequest('', config, o.generation).options, o);
+  const system = o.generation.system ?? (header ? header.system : base.system);
+  const options = { ...base, ...(system !== undefined ? { system } : {}) };
+  if (system === undefined) delete options.system;
+  const save = o.save ?? config.conversations.save;
+  if (!save && resumed) warn(out, o.display, `--no-save: this turn is not added to conversation ${resumed.conversation.header.id}`);
+  return { o, config, options, system, resumed, save };
 }
 
 /** A --schema file, read and checked once, before anything is sent (loaded only then: chat stays free of the template code). */
@@ -42,47 +90,19 @@ async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promi
   return { ...options, schema: await schemaFromFlag(o.schemaFile, process.cwd()) };
 }
 
-function job(config: ResolvedConfig, o: ChatOptions, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {
-  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
+/** The one prompt of `gpt chat "…"`: the history of a resumed conversation, then the new message. */
+function oneShot(start: ChatStart, message: string): { job: () => ShownPrompt; compactFirst?: () => Promise<void> } {
+  const { o, config, options, system, resumed, save } = start;
+  const user: ChatMessage = { role: 'user', content: message };
+  const history = resumed ? historyMessages(resumed.conversation, system) : system ? [{ role: 'system' as const, content: system }] : [];
+  const writer = writerFor(resumed, { profile: config.profileName, model: config.model, system });
+  const job = (): ShownPrompt => ({
+    ...chatJob(config, o, [...history, user], options),
+    ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model }, w)] } : {}),
+  });
+  return { job };
 }
 
-/** A multi-turn session on a terminal: each line is a turn; Ctrl-C stops an answer, Ctrl-D or /exit leaves. */
-async function interactive(config: ResolvedConfig, o: ChatOptions, options: GenerationOptions): Promise<number> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
-  const session = { ...o, display: { ...o.display, json: false } };
-  process.stderr.write(`gpt chat · ${config.profileName} · ${config.model} — Ctrl-D or /exit to leave, Ctrl-C stops an answer\n`);
-  let closed = false;
-  rl.on('close', () => {
-    closed = true;
-  });
-  while (!closed) {
-    let line: string;
-    try {
-      line = (await rl.question('> ')).trim();
-    } catch {
-      break; // Ctrl-D or Ctrl-C at the prompt
-    }
-    if (line === '/exit' || line === '/quit') break;
-    if (line === '') continue;
-    history.push({ role: 'user', content: line });
-    // Cooked mode while answering, so Ctrl-C is a real SIGINT that stops the answer, not a keypress for readline.
-    rl.pause();
-    if (process.stdin.isTTY) process.stdin.setRawMode(false);
-    try {
-      const result = await runPrompt(job(config, session, history, options));
-      history.push({ role: 'assistant', content: result.text });
-    } catch (error) {
-      history.pop();
-      if (error instanceof GptError && error.kind === 'interrupted') process.stderr.write('\n(interrupted)\n');
-      else if (error instanceof GptError && error.kind !== 'config') process.stderr.write(`gpt: ${escapeControls(error.message)}\n`);
-      else throw error;
-    } finally {
-      if (process.stdin.isTTY) process.stdin.setRawMode(true);
-      rl.resume();
-    }
-  }
-  rl.close();
-  return 0;
+export function chatJob(config: ResolvedConfig, o: PromptFlags, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {
+  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
 }

@@ -14,6 +14,9 @@ import type { Template } from '../templates/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';
+import { ConversationWriter } from '../conversations/history.js';
+import { conversationsDir } from '../conversations/store.js';
+import { conversationSaver } from '../core/save-conversation.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -30,6 +33,8 @@ export interface RunOptions extends PromptFlags {
   dryRun: boolean;
   /** False with --no-validate. */
   validate: boolean;
+  /** --save-conversation: store the run so `gpt chat -c` can continue it. */
+  saveConversation: boolean;
 }
 
 export function parseRunOptions(positional: unknown[], flags: Record<string, unknown>): RunOptions {
@@ -42,6 +47,7 @@ export function parseRunOptions(positional: unknown[], flags: Record<string, unk
     ...(varsFile !== undefined ? { varsFile } : {}),
     dryRun: flags.dryRun === true,
     validate: flags.validate !== false,
+    saveConversation: flags.saveConversation === true,
     ...readPromptFlags(flags),
   };
 }
@@ -78,8 +84,17 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
     template: template.name,
     ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
+    ...(o.saveConversation ? { subscribers: runSaver(config, messages) } : {}),
   });
   return 0;
+}
+
+/** `--save-conversation`: the run becomes a conversation's first turn (its system prompt in the header). */
+function runSaver(config: ResolvedConfig, messages: ChatMessage[]) {
+  const system = messages.find((m) => m.role === 'system')?.content;
+  const writer = new ConversationWriter(conversationsDir(), { profile: config.profileName, model: config.model, ...(system ? { system } : {}) });
+  const added = messages.filter((m) => m.role !== 'system');
+  return (warn: (message: string) => void) => [conversationSaver({ writer, added, model: config.model }, warn)];
 }
 
 /** flags > front matter > config defaults, as `gpt cost` counts it; `--schema` replaces the template's schema. */

@@ -391,6 +391,7 @@ export async function loadConfig(
       ...(read.untrustedProject ? { untrustedProject: read.untrustedProject.path } : {}),
     },
     budget: { ...merged.budget },
+    conversations: { save: true, keepTurns: 4, ...merged.conversations },
     configDir,
     stateDir,
     files,

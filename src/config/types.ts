@@ -35,6 +35,8 @@ export interface ResolvedConfig {
   /** What the user has trusted, and which project content is not theirs (see config/trust.ts). */
   trust: TrustView;
   budget: { maxCostPerRun?: number };
+  /** `conversations.*`: saving (default on) and compaction of long conversations. */
+  conversations: { save: boolean; compactAt?: number; keepTurns: number; compactModel?: string };
   /** `$XDG_CONFIG_HOME/gpt` (default ~/.config/gpt). */
   configDir: string;
   /** `$XDG_STATE_HOME/gpt` (default ~/.local/state/gpt). */

@@ -11,6 +11,7 @@ export interface RawConfig {
   pricing?: Record<string, Record<string, unknown>>;
   templates?: { paths?: string[] };
   budget?: { maxCostPerRun?: number };
+  conversations?: { save?: boolean; compactAt?: number; keepTurns?: number; compactModel?: string };
 }
 
 type Check = (value: unknown) => string | null;
@@ -79,7 +80,11 @@ const PROFILE_KEYS: Record<string, Check> = {
   tokensPerSecond: isNumber(0),
 };
 
-const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget'];
+const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget', 'conversations'];
+
+const isBoolean: Check = (v) => (typeof v === 'boolean' ? null : 'expected true or false');
+/** conversations.*: compactAt is a token count, or a fraction (0–1] of the model's window. */
+const CONVERSATION_KEYS: Record<string, Check> = { save: isBoolean, compactAt: isNumber(0), keepTurns: isNumber(0, 1000), compactModel: isString };
 
 /** Returns the config typed, or throws one config error listing every problem found. */
 export function validateConfig(raw: unknown, file: string): RawConfig {
@@ -124,6 +129,7 @@ export function validateConfig(raw: unknown, file: string): RawConfig {
     else if (key === 'pricing') checkPricing(value, 'pricing');
     else if (key === 'templates') checkKeys(value, 'templates', { paths: isStringList });
     else if (key === 'budget') checkKeys(value, 'budget', { maxCostPerRun: isNumber(0) });
+    else if (key === 'conversations') checkKeys(value, 'conversations', CONVERSATION_KEYS);
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map((p) => `${file}: ${p}`);

@@ -27,3 +27,10 @@ export function footerLine({ model, usage, cost, elapsedMs, generationMs }: Foot
   if (usage.output_tokens > 0 && window > 0) parts.push(`${int((usage.output_tokens * 1000) / window)} tok/s`);
   return `${parts.join(' · ')}${usage.estimated ? ' (estimated)' : ''}`;
 }
+
+/** A session's running total after each answer and for /cost: turns, tokens in and out, USD. */
+export function sessionTotalLine(totals: { turns: number; usage: Usage; usd: number; priced: boolean }): string {
+  const { turns, usage } = totals;
+  const cost = totals.priced ? formatUsd(totals.usd) : `${formatUsd(totals.usd)} (some turns unpriced)`;
+  return `session: ${turns} turn${turns === 1 ? '' : 's'} · ${int(usage.input_tokens)} in · ${int(usage.output_tokens)} out · ${cost}`;
+}

@@ -39,6 +39,7 @@ function configFor(profile: Partial<ProfileConfig> = {}): ResolvedConfig {
     templatePaths: [],
     trust: { dirs: [], untrustedTemplatePaths: [] },
     budget: {},
+    conversations: { save: true, keepTurns: 4 },
     configDir: stateDir,
     stateDir,
     files: [],

@@ -32,6 +32,8 @@ export interface ShownPrompt extends PromptJob {
   display: PromptDisplay;
   /** Aborting it stops the answer, as Ctrl-C does. */
   signal?: AbortSignal;
+  /** More subscribers after the usage log (the conversation saver); `warn` shows a problem they meet. */
+  subscribers?: (warn: (message: string) => void) => PromptSink[];
 }
 
 const standardOutput = (): Output => ({ stdout: process.stdout, stderr: process.stderr });
@@ -95,6 +97,7 @@ async function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | 
   if (isInteractive(out.stderr) && !display.quiet && !display.json) sinks.push(spinnerPresenter(out.stderr, job.model));
   if (!display.json) sinks.push(answerPresenter(out.stdout, { renderer: await markdownFor(out.stdout, display), stdoutFailed }));
   if (usageLog) sinks.push(usageLog);
+  sinks.push(...(job.subscribers?.((message) => warn(out, display, message)) ?? []));
   sinks.push(statusPresenter(out.stderr, display));
   if (display.json) sinks.push(jsonPresenter(out.stdout, { profile: job.config.profileName, stdoutFailed }));
   return sinks;
