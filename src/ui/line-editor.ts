@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Interface, createInterface } from 'node:readline';
+import { createInterface } from 'node:readline';
 
 export interface LineSource {
   /** The next message; null when the input ends (Ctrl-D, end of the pipe, a second Ctrl-C). */
@@ -81,7 +81,7 @@ export function lineEditor({ input, output, historyFile, prompt = '> ' }: Editor
     else if (key?.name === 'paste-end') state.pasting = false;
     else if (key?.name !== undefined && key.name !== 'c') state.warned = false;
   });
-  rl.on('line', (line) => onLine(line, rl, state, box, ask));
+  rl.on('line', (line) => onLine(line, state, box, ask));
   rl.on('history', (history: string[]) => writeHistory(historyFile, history));
   rl.on('SIGINT', () => {
     if (rl.line !== '' || state.pasted.length > 0 || state.block) {
@@ -92,8 +92,7 @@ export function lineEditor({ input, output, historyFile, prompt = '> ' }: Editor
       output.write('^C\n');
       ask();
     } else if (state.warned) {
-      output.write('\n');
-      rl.close();
+      rl.close(); // the close handler ends the line
     } else {
       state.warned = true;
       output.write('^C\n(to leave: Ctrl-C again, Ctrl-D or /exit)\n');
@@ -101,7 +100,7 @@ export function lineEditor({ input, output, historyFile, prompt = '> ' }: Editor
     }
   });
   rl.on('close', () => {
-    if (!state.closed) output.write(`\n${PASTE_OFF}`); // Ctrl-D: the shell's prompt starts on its own line
+    if (!state.closed) output.write(`${PASTE_OFF}\n`); // Ctrl-D: the shell's prompt starts on its own line
     state.closed = true;
     box.put(null);
   });
@@ -130,7 +129,7 @@ export function lineEditor({ input, output, historyFile, prompt = '> ' }: Editor
 type EditorState = { pasting: boolean; pasted: string[]; block: string[] | undefined; warned: boolean };
 
 /** A line ends a message unless it is part of a paste (kept until Enter) or inside a `"""` block. */
-function onLine(line: string, rl: Interface, state: EditorState, box: Mailbox, ask: (text?: string) => void): void {
+function onLine(line: string, state: EditorState, box: Mailbox, ask: (text?: string) => void): void {
   state.warned = false;
   if (state.pasting) {
     state.pasted.push(line);
@@ -157,7 +156,6 @@ function onLine(line: string, rl: Interface, state: EditorState, box: Mailbox, a
     ask('. ');
     return;
   }
-  void rl;
   box.put(line);
 }
 
