@@ -7,6 +7,8 @@ import { conversationSaver } from '../core/save-conversation.js';
 import { messageRequest } from '../core/template-request.js';
 import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
 import { warn } from '../ui/status.js';
+import { sendsItems } from '../core/compact.js';
+import { compactIfNeeded } from './chat/compact.js';
 import { type Resumed, resumeConversation, writerFor } from './chat/resume.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
@@ -63,9 +65,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   }
   const message = composeMessage(o.message, piped);
   if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
-  const { job, compactFirst } = oneShot(start, message);
-  if (compactFirst) await compactFirst();
-  await runPrompt(job());
+  await runPrompt(await oneShot(start, message));
   return 0;
 }
 
@@ -90,17 +90,23 @@ async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promi
   return { ...options, schema: await schemaFromFlag(o.schemaFile, process.cwd()) };
 }
 
-/** The one prompt of `gpt chat "…"`: the history of a resumed conversation, then the new message. */
-function oneShot(start: ChatStart, message: string): { job: () => ShownPrompt; compactFirst?: () => Promise<void> } {
+/** The one prompt of `gpt chat "…"`: the history of a resumed conversation (compacted first when asked or due), then the new message. */
+async function oneShot(start: ChatStart, message: string): Promise<ShownPrompt> {
   const { o, config, options, system, resumed, save } = start;
   const user: ChatMessage = { role: 'user', content: message };
-  const history = resumed ? historyMessages(resumed.conversation, system) : system ? [{ role: 'system' as const, content: system }] : [];
   const writer = writerFor(resumed, { profile: config.profileName, model: config.model, system });
-  const job = (): ShownPrompt => ({
-    ...chatJob(config, o, [...history, user], options),
+  const conversation = resumed?.conversation ?? { turns: [], compactions: [] };
+  const withItems = sendsItems(config, options);
+  const history = () => historyMessages(conversation, system, withItems);
+  if (resumed) {
+    const say = (line: string) => void process.stderr.write(`${line}\n`);
+    const c = { config, options, system, conversation, writer: save ? writer : undefined, say, warn: (m: string) => warn(out, o.display, m) };
+    await compactIfNeeded(c, o.compact, [...history(), user]);
+  } else if (o.compact) throw new GptError('usage', '--compact needs a conversation to compact: add -c or --cid');
+  return {
+    ...chatJob(config, o, [...history(), user], options),
     ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model }, w)] } : {}),
-  });
-  return { job };
+  };
 }
 
 export function chatJob(config: ResolvedConfig, o: PromptFlags, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {

@@ -15,17 +15,23 @@ export function turnMessages(turns: readonly TurnRecord[]): ChatMessage[] {
   return turns.flatMap((turn) => [...turn.messages, { role: 'assistant' as const, content: turn.answer }]);
 }
 
-/** The last compaction, if any: what is sent starts from it. */
-export const lastCompaction = (conversation: Pick<Conversation, 'compactions'>): CompactionRecord | undefined => conversation.compactions.at(-1);
+/**
+ * The compaction what is sent starts from: the last one, or with `withItems` false (not the Responses API) the last one
+ * with a summary, since the Responses API's compaction items are opaque to any other API.
+ */
+export function lastCompaction(conversation: Pick<Conversation, 'compactions'>, withItems = true): CompactionRecord | undefined {
+  return conversation.compactions.findLast((c) => c.summary !== undefined || (withItems && c.items !== undefined));
+}
 
 /**
- * What to send before a new turn: the system prompt, the summary of compacted turns (when there is one) and the
- * turns after it, verbatim. Responses API compaction items are the caller's to send (see `compactionItems`).
+ * What to send before a new turn: the system prompt, the summary of compacted turns (or, on the Responses API, its
+ * compaction items as they came) and the turns after it, verbatim.
  */
-export function historyMessages(conversation: Pick<Conversation, 'turns' | 'compactions'>, system: string | undefined): ChatMessage[] {
-  const compaction = lastCompaction(conversation);
+export function historyMessages(conversation: Pick<Conversation, 'turns' | 'compactions'>, system: string | undefined, withItems = false): ChatMessage[] {
+  const compaction = lastCompaction(conversation, withItems);
   const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
   if (compaction?.summary !== undefined) messages.push(summaryMessage(compaction.summary), SUMMARY_ACK);
+  else if (compaction?.items !== undefined) messages.push(...compaction.items.map((item): ChatMessage => ({ role: 'user', content: '', item })));
   messages.push(...turnMessages(conversation.turns.slice(compaction?.replaces ?? 0)));
   return messages;
 }

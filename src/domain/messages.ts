@@ -5,6 +5,8 @@ export type Role = 'system' | 'developer' | 'user' | 'assistant';
 export interface ChatMessage {
   role: Role;
   content: string;
+  /** An opaque Responses API input item sent as it is (a `/responses/compact` output item); other APIs never get one. */
+  item?: unknown;
 }
 
 /** Puts `system` first in place of a leading system message (so `-s` overrides a template's system prompt). */

@@ -7,7 +7,7 @@ import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<EndpointProfile, 'maxTokensField'>, stream: boolean): Json {
   const o = request.options;
-  const body: Json = { model: request.model, messages: request.messages.map((m) => ({ role: m.role, content: m.content })) };
+  const body: Json = { model: request.model, messages: request.messages.filter((m) => m.item === undefined).map((m) => ({ role: m.role, content: m.content })) };
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };

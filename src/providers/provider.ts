@@ -2,7 +2,7 @@
 import { type Clock, GptError, type TextCounter, systemClock } from '../domain/index.js';
 import { chatCompletionsStream } from './chat-completions.js';
 import type { HttpSettings } from './http.js';
-import { responsesStream } from './responses.js';
+import { compactResponses, responsesStream } from './responses.js';
 import { DEFAULT_RETRIES, backoffDelayMs } from './retry.js';
 import { createSimulateProvider } from './simulate.js';
 import { type EndpointProfile, type Provider, type ProviderEvent, type ProviderRequest, apiFor } from './types.js';
@@ -72,7 +72,18 @@ export function createProvider(setup: ProviderSetup, settings: ProviderSettings 
   const { profile } = setup;
   const clock = settings.clock ?? systemClock;
   if (profile.simulate) return createSimulateProvider({ counterFor: setup.counterFor, tokensPerSecond: profile.tokensPerSecond, clock });
+  const httpFor = (request: ProviderRequest): HttpSettings => ({
+    baseUrl: profile.baseUrl,
+    apiKey: settings.apiKey,
+    headers: profile.headers,
+    timeoutSeconds: request.options.timeoutSeconds,
+    retries: request.options.retries,
+    connections: settings.connections,
+    log: settings.log,
+    clock,
+  });
   return {
+    compact: (request) => compactResponses(httpFor(request), request),
     stream(request: ProviderRequest): AsyncIterable<ProviderEvent> {
       const http: HttpSettings = {
         baseUrl: profile.baseUrl,

@@ -1,5 +1,6 @@
 /** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
+import { callJson } from './http-json.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import type { ProviderEvent, ProviderRequest } from './types.js';
@@ -22,7 +23,7 @@ export function responsesBody(request: ProviderRequest, stream: boolean): Json {
   const rest = request.messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
   const body: Json = { model: request.model };
   if (system.length > 0) body.instructions = system.map((m) => m.content).join('\n\n');
-  body.input = rest.length === 1 && rest[0]!.role === 'user' ? rest[0]!.content : rest.map((m) => ({ role: m.role, content: m.content }));
+  body.input = rest.length === 1 && rest[0]!.role === 'user' && rest[0]!.item === undefined ? rest[0]!.content : rest.map((m) => m.item ?? { role: m.role, content: m.content });
   body.store = false;
   if (stream) body.stream = true;
   if (o.temperature !== undefined) body.temperature = o.temperature;
@@ -35,6 +36,16 @@ export function responsesBody(request: ProviderRequest, stream: boolean): Json {
     };
   }
   return body;
+}
+
+/** `POST /responses/compact`: older input items in, the compacted items (a `compaction` item among them) out. */
+export async function compactResponses(http: HttpSettings, request: ProviderRequest): Promise<{ items: unknown[]; usage: Usage; model: string }> {
+  const { model, instructions, input } = responsesBody(request, false);
+  const answer = await callJson(http, { method: 'POST', path: '/responses/compact', json: { model, input, ...(instructions !== undefined ? { instructions } : {}) }, ...(request.signal ? { signal: request.signal } : {}) });
+  if (!Array.isArray(answer.output)) throw new GptError('api', 'POST /responses/compact answered without an output list');
+  const usage = typeof answer.usage === 'object' && answer.usage !== null ? usageFromResponses(answer.usage as Json) : undefined;
+  if (!usage) throw new GptError('api', 'POST /responses/compact answered without usage');
+  return { items: answer.output as unknown[], usage, model: typeof answer.model === 'string' ? answer.model : request.model };
 }
 
 export function usageFromResponses(raw: Json): Usage {

@@ -33,6 +33,8 @@ export type ProviderEvent =
 export interface Provider {
   /** Streams one answer. Retries happen inside, before the first event; errors are GptErrors. */
   stream(request: ProviderRequest): AsyncIterable<ProviderEvent>;
+  /** The Responses API's own compaction (`POST /responses/compact`): the compacted input items and the pass's usage. */
+  compact?(request: ProviderRequest): Promise<{ items: unknown[]; usage: Usage; model: string }>;
 }
 
 /** What a backend needs to know of a profile (config's ProfileConfig has these and more). */

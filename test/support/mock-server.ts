@@ -278,6 +278,22 @@ export function mockTokens(text: string): number {
 }
 
 /** Prompt tokens the mock reports for a request body (cookbook formula: 3 per message + role + content, +3 primer). */
+/**
+ * `POST /responses/compact` (shape from the OpenAPI spec's CompactResource): the whole input becomes one `compaction`
+ * item whose opaque content names how many items it replaced; usage counted from the request.
+ */
+export function compactionAnswer(body: unknown): Record<string, unknown> {
+  const input = Array.isArray((body as { input?: unknown })?.input) ? ((body as { input: unknown[] }).input) : [];
+  const inputTokens = mockPromptTokens('/v1/responses', body);
+  return {
+    id: 'resp_compact_001',
+    object: 'response.compaction',
+    created_at: 1_764_967_971,
+    output: [{ id: 'cmp_001', type: 'compaction', encrypted_content: `gAAAA-mock-compaction-of-${input.length}-items` }],
+    usage: { input_tokens: inputTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: 40, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inputTokens + 40 },
+  };
+}
+
 export function mockPromptTokens(path: string, body: unknown): number {
   const request = isRecord(body) ? body : {};
   const messages: { role: string; content: string; name?: string }[] = [];
@@ -1155,6 +1171,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
     const path = recorded.path.split('?')[0]!;
     if (method === 'POST' && path === '/v1/chat/completions') return answer('chat', recorded, res);
     if (method === 'POST' && path === '/v1/responses') return answer('responses', recorded, res);
+    if (method === 'POST' && path === '/v1/responses/compact') return sendJson(res, 200, compactionAnswer(recorded.body));
     if (method === 'GET' && path === '/v1/models') {
       const data = modelIds.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'openai' }));
       return sendJson(res, 200, { object: 'list', data });

@@ -15,6 +15,8 @@ import { chatJob } from '../chat.js';
 import { runPrompt } from '../prompt/runner.js';
 import { writerFor } from './resume.js';
 import { slashCommand } from './slash.js';
+import { compactSession } from './compact.js';
+import { sendsItems } from '../../core/compact.js';
 import type { ConversationWriter } from '../../conversations/history.js';
 
 /** What a session holds between turns. */
@@ -26,7 +28,7 @@ export interface SessionState {
   conversation: { turns: TurnRecord[]; compactions: CompactionRecord[] };
   writer: ConversationWriter;
   /** This session's turns (all conversations), tokens and USD. */
-  totals: { turns: number; usage: typeof ZERO_USAGE; usd: number; priced: boolean };
+  totals: { turns: number; usage: typeof ZERO_USAGE; usd: number; priced: boolean; compactionTokens: number };
   say(line: string): void;
 }
 
@@ -38,7 +40,7 @@ export async function runSession(start: ChatStart): Promise<number> {
     options: start.options,
     conversation: resumed ? { turns: [...resumed.conversation.turns], compactions: [...resumed.conversation.compactions] } : { turns: [], compactions: [] },
     writer: writerFor(resumed, { profile: config.profileName, model: config.model, system: start.system }),
-    totals: { turns: 0, usage: { ...ZERO_USAGE }, usd: 0, priced: true },
+    totals: { turns: 0, usage: { ...ZERO_USAGE }, usd: 0, priced: true, compactionTokens: 0 },
     say: (line) => void process.stderr.write(`${line}\n`),
   };
   const tty = Boolean(process.stdin.isTTY);
@@ -46,6 +48,7 @@ export async function runSession(start: ChatStart): Promise<number> {
   const resumedNote = resumed ? ` · continuing ${resumed.conversation.header.id} (${resumed.conversation.turns.length} turns)` : '';
   if (!o.display.quiet) state.say(`gpt chat · ${config.profileName} · ${config.model}${resumedNote} — /help for commands, Ctrl-D or /exit to leave`);
   try {
+    if (o.compact && resumed) await compactSession(state, true);
     for (;;) {
       const line = await input.next();
       if (line === null) break;
@@ -72,10 +75,12 @@ export async function runSession(start: ChatStart): Promise<number> {
 async function turn(state: SessionState, message: string): Promise<void> {
   const { config, options, start } = state;
   const user: ChatMessage = { role: 'user', content: message };
-  const messages = [...historyMessages(state.conversation, options.system), user];
+  const withItems = sendsItems(config, options);
   const display = { ...start.o.display, json: false };
   const added = { added: [user], model: config.model };
   try {
+    await compactSession(state, false, [...historyMessages(state.conversation, options.system, withItems), user]);
+    const messages = [...historyMessages(state.conversation, options.system, withItems), user];
     const result = await runPrompt({
       ...chatJob(config, { ...start.o, display }, messages, options),
       ...(start.save ? { subscribers: (w: (m: string) => void) => [conversationSaver({ writer: state.writer, ...added }, w)] } : {}),

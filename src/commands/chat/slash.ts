@@ -4,6 +4,7 @@ import { sessionTotalLine } from '../../ui/footer.js';
 import { formatRows, listRows } from '../history.js';
 import { conversationsDir } from '../../conversations/store.js';
 import type { SessionState } from './session.js';
+import { compactSession } from './compact.js';
 
 type Handler = (state: SessionState, arg: string) => Promise<'exit' | void> | 'exit' | void;
 
@@ -64,6 +65,5 @@ async function showHistory(state: SessionState): Promise<void> {
 }
 
 async function compactNow(state: SessionState): Promise<void> {
-  const { compactSession } = await import('./compact.js');
   await compactSession(state, true);
 }
