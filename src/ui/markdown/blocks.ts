@@ -44,7 +44,7 @@ function inlineToken(token: Token): string {
     case 'image':
       return c.dim(`[image: ${token.text || String(token.href)}]`);
     case 'checkbox':
-      return token.checked ? '[x] ' : '[ ] ';
+      return ''; // shown by the list item
     case 'text':
       return token.tokens ? inline(token.tokens) : String(token.text);
     case 'escape':
@@ -127,7 +127,12 @@ function listLines(list: Tokens.List, width: number): string[] {
   list.items.forEach((item, i) => {
     const marker = list.ordered ? `${start + i}.` : '•';
     const indent = ' '.repeat(stringWidth(marker) + 1);
-    const body = blocksLines(item.tokens, width - indent.length);
+    const box = item.task ? (item.checked ? '[x] ' : '[ ] ') : '';
+    const body = blocksLines(
+      item.tokens.filter((t) => t.type !== 'checkbox'),
+      width - indent.length - box.length,
+    );
+    if (box) body[0] = box + (body[0] ?? '');
     if (body.length === 0) body.push('');
     body.forEach((line, j) => lines.push(j === 0 ? `${c.yellow(marker)} ${line}` : line === '' ? '' : `${indent}${line}`));
   });
