@@ -3,10 +3,12 @@
  * at a colour terminal. One stdout write per event-loop turn, not per token: a network read carries many events.
  */
 import { type PromptSink, isEnd } from '../core/events.js';
+import type { TerminalLine } from './line.js';
 
 /** Turns streamed text into what the terminal shows (ui/markdown's MarkdownStream). */
 export interface TextRenderer {
   write(text: string): string;
+  /** The rest; what it returns leaves the cursor at the start of a line. */
   end(): string;
 }
 
@@ -15,36 +17,50 @@ export interface AnswerOptions {
   renderer?: TextRenderer;
   /** True once stdout failed (a reader that left, a full disk): nothing more is written. */
   stdoutFailed: () => boolean;
+  /** Told every stdout write, so the footer can start on a line of its own. */
+  line?: TerminalLine;
 }
 
-export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, { renderer, stdoutFailed }: AnswerOptions): PromptSink {
+export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, { renderer, stdoutFailed, line }: AnswerOptions): PromptSink {
   let pending = '';
   let flushScheduled = false;
+  let atLineStart = true;
+  const write = (text: string) => {
+    if (text === '') return;
+    stdout.write(text);
+    atLineStart = text.endsWith('\n');
+    line?.wrote(text);
+  };
   const flush = () => {
     flushScheduled = false;
-    if (pending !== '' && !stdoutFailed()) stdout.write(pending);
+    const text = pending;
     pending = '';
+    if (text !== '' && !stdoutFailed()) write(renderer ? renderer.write(text) : text);
   };
-  const finish = async (text: string) => {
+  const finish = async () => {
     flush();
     // Writes are synchronous for files and pipes, but their errors arrive on the next tick.
     await new Promise(setImmediate);
     if (stdoutFailed()) return;
-    const rest = renderer?.end() ?? '';
-    if (rest !== '') stdout.write(rest);
+    if (renderer) {
+      const rest = renderer.end();
+      if (rest !== '') stdout.write(rest);
+      line?.wrote(rest === '' ? '' : '\n');
+      return;
+    }
     // A terminal's prompt must not start on the answer's last line.
-    if (text !== '' && stdout.isTTY && !text.endsWith('\n')) stdout.write('\n');
+    if (stdout.isTTY && !atLineStart) write('\n');
   };
   return (event) => {
     if (event.type === 'text') {
       if (stdoutFailed()) return;
-      pending += renderer ? renderer.write(event.text) : event.text;
+      pending += event.text;
       if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flush);
       }
       return;
     }
-    if (isEnd(event)) return finish(event.result.text);
+    if (isEnd(event)) return finish();
   };
 }

@@ -1,5 +1,5 @@
 /** The pipeline's subscribers in-process: the answer on stdout, the JSON object, the stderr status lines and the usage-log writer. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { type PromptEvent, type PromptResult, fanOut } from '../../src/core/even
 import { usageLogWriter } from '../../src/core/log-usage.js';
 import { answerPresenter } from '../../src/ui/answer.js';
 import { jsonPresenter } from '../../src/ui/json-answer.js';
+import { TerminalLine, sharesTerminal } from '../../src/ui/line.js';
 import { statusPresenter } from '../../src/ui/status.js';
 
 /** A stream that records each write(2) the presenter makes. */
@@ -122,6 +123,46 @@ describe('stderr around the answer', () => {
     );
     expect(lines(true, events)).toBe('gpt: warning: odd \\x1b[2J frame\n');
     expect(lines(false, [{ type: 'failed', error: new Error('x'), result: result({ accounted: false }) }])).toBe('');
+  });
+});
+
+describe('the footer starts a line of its own', () => {
+  /** The answer and the footer as one terminal shows them, stdout's writes and stderr's in order. */
+  async function shown(answer: string, line: TerminalLine, interrupt = false) {
+    const seen: string[] = [];
+    const stdout = { isTTY: false, write: (t: string) => (seen.push(t), true) } as unknown as NodeJS.WriteStream;
+    const stderr = { isTTY: true, write: (t: string) => (seen.push(t), true) } as unknown as NodeJS.WriteStream;
+    const sink = fanOut([answerPresenter(stdout, { stdoutFailed: () => false, line }), statusPresenter(stderr, { quiet: false, color: false, line })]);
+    sink(text(answer));
+    await nextTurn();
+    if (interrupt) line.interrupted();
+    await sink({ type: interrupt ? 'failed' : 'finished', error: new Error('interrupted'), result: result({ text: answer }) } as PromptEvent);
+    return seen.join('');
+  }
+  const FOOTER = 'gpt-5-mini-2025-08-07 · 10 in';
+
+  it('after a piped answer without a final newline, on the same terminal', async () => {
+    expect(await shown('no newline', new TerminalLine(true, true))).toMatch(new RegExp(`^no newline\n${FOOTER}`));
+    expect(await shown('ends\n', new TerminalLine(true, true))).toMatch(new RegExp(`^ends\n${FOOTER}`)); // no blank line
+    expect(await shown('to a file', new TerminalLine(false, true))).toMatch(new RegExp(`^to a file${FOOTER}`)); // not on the terminal
+  });
+
+  it('after the ^C the terminal echoed, even at the start of a line', async () => {
+    expect(await shown('line\n', new TerminalLine(true, true), true)).toMatch(new RegExp(`^line\n\n${FOOTER}`));
+    expect(await shown('line\n', new TerminalLine(false, false), true)).toMatch(new RegExp(`^line\n${FOOTER}`)); // stderr not a terminal: no echo
+  });
+
+  it('knows when stdout shows on stderr\'s terminal', () => {
+    expect(sharesTerminal({ isTTY: true }, { isTTY: false })).toBe(false);
+    expect(sharesTerminal({ isTTY: true }, { isTTY: true })).toBe(true);
+    const file = join(mkdtempSync(join(tmpdir(), 'gpt-line-')), 'out.txt');
+    writeFileSync(file, '');
+    const fd = openSync(file, 'w');
+    try {
+      expect(sharesTerminal({ isTTY: false, fd }, { isTTY: true })).toBe(false); // a file is not a pipe
+    } finally {
+      closeSync(fd);
+    }
   });
 });
 

@@ -49,6 +49,9 @@ export interface AnswerReply {
   delayMs?: number;
   /** Wait between SSE events. */
   chunkDelayMs?: number;
+  /** Streams only: after the preamble and this many text deltas, wait for `resume` before sending the rest. */
+  pauseAfterChunks?: number;
+  resume?: Promise<unknown>;
   headers?: Record<string, string>;
   /** `x-ratelimit-*` headers to send. */
   rateLimitHeaders?: Record<string, string>;
@@ -793,12 +796,20 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
           } else res.end(bytes);
           return;
         }
-        const { events } = streamEvents(plan, answerReply.streamUsage);
+        const { events, preamble } = streamEvents(plan, answerReply.streamUsage);
         res.writeHead(200, baseHeaders({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers }));
         const pieces = answerReply.splitEveryByte
           ? splitBytes(Buffer.from(events.join('')), 'every-byte', [])
           : events.map((event) => Buffer.from(event));
-        if (await writePieces(res, pieces, answerReply.splitEveryByte ? 0 : (answerReply.chunkDelayMs ?? 0))) res.end();
+        const gap = answerReply.splitEveryByte ? 0 : (answerReply.chunkDelayMs ?? 0);
+        if (answerReply.pauseAfterChunks !== undefined && !answerReply.splitEveryByte) {
+          const cut = preamble + answerReply.pauseAfterChunks;
+          if (!(await writePieces(res, pieces.slice(0, cut), gap))) return;
+          await answerReply.resume;
+          if (await writePieces(res, pieces.slice(cut), gap)) res.end();
+          return;
+        }
+        if (await writePieces(res, pieces, gap)) res.end();
         return;
       }
       case 'error': {

@@ -9,6 +9,7 @@ import { type PromptJob, preparePrompt } from '../../core/prompt.js';
 import { escapeControls, isClosedPipe, redact, writeFailure } from '../../domain/index.js';
 import { answerPresenter } from '../../ui/answer.js';
 import { jsonPresenter } from '../../ui/json-answer.js';
+import { TerminalLine } from '../../ui/line.js';
 import { spinnerPresenter } from '../../ui/spinner.js';
 import { type Output, statusPresenter, warn } from '../../ui/status.js';
 import { claimStdoutFailure } from '../../ui/stdout.js';
@@ -44,10 +45,11 @@ export async function runPrompt(job: ShownPrompt, out: Output = standardOutput()
   const log = display.verbose ? (line: string) => void out.stderr.write(`${escapeControls(redact(line))}\n`) : undefined;
   const prepared = preparePrompt(job, log);
   for (const message of prepared.warnings) warn(out, display, message);
-  const edge = openEdge(job.signal);
+  const line = TerminalLine.for(out);
+  const edge = openEdge(job.signal, () => line.interrupted());
   try {
     const usageLog = prepared.usageLog((message) => warn(out, display, message));
-    const sinks = await presenters(job, out, usageLog, () => edge.stdoutError() !== undefined);
+    const sinks = await presenters(job, out, usageLog, () => edge.stdoutError() !== undefined, line);
     const outcome = await runPipeline(prepared.spec, { ...prepared.deps, signal: edge.signal, emit: fanOut([edge.sink, ...sinks]) });
     return settle(outcome, edge.stdoutError());
   } finally {
@@ -64,18 +66,22 @@ interface Edge {
 }
 
 /** Ctrl-C, the caller's signal and a failing stdout all abort the pipeline's signal. */
-function openEdge(outer: AbortSignal | undefined): Edge {
+function openEdge(outer: AbortSignal | undefined, onSigint: () => void): Edge {
   const controller = new AbortController();
   const stop = () => controller.abort();
+  const sigint = () => {
+    onSigint();
+    stop();
+  };
   let stdoutError: NodeJS.ErrnoException | undefined;
   // A reader that closed stdout stops the answer (nobody reads the rest); accounting still runs.
   const release = claimStdoutFailure((error) => {
     stdoutError ??= error;
     controller.abort();
   });
-  process.on('SIGINT', stop); // not once: ora's signal-exit re-raises SIGINT when it sees no other listener
+  process.on('SIGINT', sigint); // not once: ora's signal-exit re-raises SIGINT when it sees no other listener
   outer?.addEventListener('abort', stop, { once: true });
-  const unhookSigint = () => process.removeListener('SIGINT', stop);
+  const unhookSigint = () => process.removeListener('SIGINT', sigint);
   return {
     signal: controller.signal,
     stdoutError: () => stdoutError,
@@ -91,14 +97,14 @@ function openEdge(outer: AbortSignal | undefined): Edge {
 }
 
 /** In the order they show at the end: spinner gone, the answer's last line, the usage-log warning, the footer, the JSON object. */
-async function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | undefined, stdoutFailed: () => boolean): Promise<PromptSink[]> {
+async function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | undefined, stdoutFailed: () => boolean, line: TerminalLine): Promise<PromptSink[]> {
   const { display } = job;
   const sinks: PromptSink[] = [];
   if (isInteractive(out.stderr) && !display.quiet && !display.json) sinks.push(spinnerPresenter(out.stderr, job.model));
-  if (!display.json) sinks.push(answerPresenter(out.stdout, { renderer: await markdownFor(out.stdout, display), stdoutFailed }));
+  if (!display.json) sinks.push(answerPresenter(out.stdout, { renderer: await markdownFor(out.stdout, display), stdoutFailed, line }));
   if (usageLog) sinks.push(usageLog);
   sinks.push(...(job.subscribers?.((message) => warn(out, display, message)) ?? []));
-  sinks.push(statusPresenter(out.stderr, display));
+  sinks.push(statusPresenter(out.stderr, { ...display, line }));
   if (display.json) sinks.push(jsonPresenter(out.stdout, { profile: job.config.profileName, stdoutFailed }));
   return sinks;
 }
@@ -107,7 +113,7 @@ async function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | 
 async function markdownFor(stdout: NodeJS.WriteStream, display: PromptDisplay) {
   if (display.raw || !stdout.isTTY || !colorEnabled(stdout, display)) return undefined;
   const { MarkdownStream } = await import('../../ui/markdown.js');
-  return new MarkdownStream();
+  return new MarkdownStream({ columns: () => stdout.columns, rows: () => stdout.rows || Number.POSITIVE_INFINITY });
 }
 
 /** A reader that left ends gpt quietly (exit 0); another stdout failure is exit 9; else the pipeline's failure. */
