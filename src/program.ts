@@ -43,6 +43,15 @@ function addGenerationOptions(cmd: Command): Command {
     .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', option('--retries', 'retries'));
 }
 
+/** Tool calling (chat and run): tools from files or names, MCP servers, approval and the round limit. */
+function addToolOptions(cmd: Command): Command {
+  return cmd
+    .option('-T, --tool <file|name>', 'offer a function tool to the model (repeatable)', collect)
+    .option('--mcp <command|name>', 'offer the tools of an MCP server: a command, or a configured mcp.servers name (repeatable)', collect)
+    .option('--yes', 'run tool calls without asking')
+    .option('--max-tool-rounds <n>', 'stop a tool loop after this many requests (default 8)', numberIn('--max-tool-rounds', 1, 1000, true));
+}
+
 /** A command's module; completion also gets the root program, to describe every command and flag. */
 type CommandModule = { run: (positional: unknown[], options: CommandOptions, program: Command) => Promise<number | void> };
 
@@ -54,6 +63,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   cost: () => import('./commands/cost.js'),
   models: () => import('./commands/models.js'),
   templates: () => import('./commands/templates.js'),
+  tools: () => import('./commands/tools.js'),
   config: () => import('./commands/config.js'),
   completion: () => import('./commands/completion.js'),
 };
@@ -93,18 +103,18 @@ export function buildProgram(): Command {
 
 /** `gpt chat`: one-shot or interactive. */
 function addChat(program: Command): void {
-  addGenerationOptions(
+  addToolOptions(addGenerationOptions(
     program
       .command('chat')
       .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
       .argument('[message...]', 'the message; piped stdin is appended to it')
       .option('--raw', 'print the answer as it comes, without Markdown rendering'),
-  ).action(lazy('chat'));
+  )).action(lazy('chat'));
 }
 
 /** `gpt run <template>`. */
 function addRun(program: Command): void {
-  addGenerationOptions(
+  addToolOptions(addGenerationOptions(
     program
       .command('run')
       .description('render a prompt template and run it once')
@@ -114,7 +124,7 @@ function addRun(program: Command): void {
       .option('--dry-run', 'print the request that would be sent, its tokens and cost; send nothing')
       .option('--no-validate', 'do not validate structured output against the schema')
       .option('--raw', 'print the answer as it comes, without Markdown rendering'),
-  ).action(lazy('run'));
+  )).action(lazy('run'));
 }
 
 /** `gpt batch <input>`: live or through the Batch API. */
@@ -174,6 +184,8 @@ function addSmallCommands(program: Command): void {
   program.command('models').description('list known models with prices, context window and tokenizer').action(lazy('models'));
 
   program.command('templates').description('list the templates on the search path, with their variables').action(lazy('templates'));
+
+  program.command('tools').description('list the tools found (files and configured MCP servers) with their schemas').action(lazy('tools'));
 
   program
     .command('config')

@@ -7,6 +7,7 @@ import { GptError, type ChatMessage, type GenerationOptions, escapeControls } fr
 import { warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
+import { hasTools, openToolbox } from './prompt/tools.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
@@ -31,7 +32,12 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
   const request = messageRequest(message, config, o.generation);
   const options = await withSchemaFlag(request.options, o);
-  await runPrompt(job(config, o, request.messages, options));
+  const toolbox = hasTools(o.tools) ? await openToolbox(o.tools, config, process.cwd()) : undefined;
+  try {
+    await runPrompt({ ...job(config, o, request.messages, options), ...(toolbox ? { toolbox } : {}) });
+  } finally {
+    await toolbox?.close();
+  }
   return 0;
 }
 

@@ -14,6 +14,7 @@ import type { Template } from '../templates/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';
+import { hasTools, openToolbox } from './prompt/tools.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -67,7 +68,11 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const { options, messages } = await requestFor(rendered, config, o, cwd);
   if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
 
-  await runPrompt({
+  const templateTools = { names: template.tools ?? [], ...(template.confinedTo ? { untrusted: { path: template.path, trust: template.confinedTo.trust } } : {}) };
+  const toolbox = hasTools(o.tools, templateTools.names) ? await openToolbox(o.tools, config, cwd, templateTools) : undefined;
+  try {
+    await runPrompt({
+    ...(toolbox ? { toolbox } : {}),
     command: 'run',
     config,
     model: config.model,
@@ -78,7 +83,10 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
     template: template.name,
     ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
-  });
+    });
+  } finally {
+    await toolbox?.close();
+  }
   return 0;
 }
 

@@ -11,6 +11,16 @@ export interface RawConfig {
   pricing?: Record<string, Record<string, unknown>>;
   templates?: { paths?: string[] };
   budget?: { maxCostPerRun?: number };
+  tools?: { paths?: string[]; maxResultTokens?: number; approve?: Record<string, 'never' | 'ask'> };
+  mcp?: { servers?: Record<string, McpServerSettings> };
+}
+
+/** `mcp.servers.<name>`: a stdio server (command, args, env) or a streamable HTTP one (url). */
+export interface McpServerSettings {
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
 }
 
 type Check = (value: unknown) => string | null;
@@ -79,7 +89,15 @@ const PROFILE_KEYS: Record<string, Check> = {
   tokensPerSecond: isNumber(0),
 };
 
-const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget'];
+const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget', 'tools', 'mcp'];
+
+const TOOLS_KEYS: Record<string, Check> = {
+  paths: isStringList,
+  maxResultTokens: isNumber(1),
+  approve: (v) => (isObject(v) && Object.values(v).every((x) => x === 'never' || x === 'ask') ? null : 'expected a map of tool name → never | ask'),
+};
+
+const MCP_SERVER_KEYS: Record<string, Check> = { command: isString, args: isStringList, env: isStringMap, url: isUrl };
 
 /** Returns the config typed, or throws one config error listing every problem found. */
 export function validateConfig(raw: unknown, file: string): RawConfig {
@@ -124,6 +142,8 @@ export function validateConfig(raw: unknown, file: string): RawConfig {
     else if (key === 'pricing') checkPricing(value, 'pricing');
     else if (key === 'templates') checkKeys(value, 'templates', { paths: isStringList });
     else if (key === 'budget') checkKeys(value, 'budget', { maxCostPerRun: isNumber(0) });
+    else if (key === 'tools') checkKeys(value, 'tools', TOOLS_KEYS);
+    else if (key === 'mcp') checkMcp(value, at);
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map((p) => `${file}: ${p}`);
@@ -131,4 +151,23 @@ export function validateConfig(raw: unknown, file: string): RawConfig {
     throw new GptError('config', `${shown.join('; ')}${more}`);
   }
   return raw as RawConfig;
+}
+
+function checkMcp(value: unknown, at: (key: string, message: string) => void): void {
+  if (!isObject(value)) return at('mcp', 'expected a map with servers');
+  for (const [key, servers] of Object.entries(value)) {
+    if (key !== 'servers') at(`mcp.${key}`, 'unknown key (known: servers)');
+    else if (!isObject(servers)) at('mcp.servers', 'expected a map of server name → {command, args, env} or {url}');
+    else
+      for (const [name, server] of Object.entries(servers)) {
+        if (!isObject(server)) at(`mcp.servers.${name}`, 'expected a map');
+        else {
+          for (const [k, v] of Object.entries(server)) {
+            const problem = MCP_SERVER_KEYS[k] ? MCP_SERVER_KEYS[k](v) : `unknown key (known: ${Object.keys(MCP_SERVER_KEYS).join(', ')})`;
+            if (problem) at(`mcp.servers.${name}.${k}`, problem);
+          }
+          if ((server.command === undefined) === (server.url === undefined)) at(`mcp.servers.${name}`, 'needs either command or url');
+        }
+      }
+  }
 }

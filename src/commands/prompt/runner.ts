@@ -6,6 +6,7 @@
 import { type PromptResult, type PromptSink, fanOut, isEnd } from '../../core/events.js';
 import { type PromptOutcome, runPipeline } from '../../core/pipeline.js';
 import { type PromptJob, preparePrompt } from '../../core/prompt.js';
+import { runToolLoop } from '../../core/tool-loop.js';
 import { escapeControls, isClosedPipe, redact, writeFailure } from '../../domain/index.js';
 import { answerPresenter } from '../../ui/answer.js';
 import { jsonPresenter } from '../../ui/json-answer.js';
@@ -13,6 +14,7 @@ import { spinnerPresenter } from '../../ui/spinner.js';
 import { type Output, statusPresenter, warn } from '../../ui/status.js';
 import { claimStdoutFailure } from '../../ui/stdout.js';
 import { colorEnabled, isInteractive } from '../../ui/term.js';
+import type { Toolbox } from './tools.js';
 
 /** How the answer is shown. */
 export interface PromptDisplay {
@@ -32,6 +34,8 @@ export interface ShownPrompt extends PromptJob {
   display: PromptDisplay;
   /** Aborting it stops the answer, as Ctrl-C does. */
   signal?: AbortSignal;
+  /** Tools offered to the model (commands/prompt/tools.ts): the answer is then a tool loop. */
+  toolbox?: Toolbox;
 }
 
 const standardOutput = (): Output => ({ stdout: process.stdout, stderr: process.stderr });
@@ -46,7 +50,8 @@ export async function runPrompt(job: ShownPrompt, out: Output = standardOutput()
   try {
     const usageLog = prepared.usageLog((message) => warn(out, display, message));
     const sinks = await presenters(job, out, usageLog, () => edge.stdoutError() !== undefined);
-    const outcome = await runPipeline(prepared.spec, { ...prepared.deps, signal: edge.signal, emit: fanOut([edge.sink, ...sinks]) });
+    const deps = { ...prepared.deps, signal: edge.signal, emit: fanOut([edge.sink, ...sinks]) };
+    const outcome = job.toolbox ? await runToolLoop(prepared.spec, job.toolbox.loop, { ...deps, ...job.toolbox.extras }) : await runPipeline(prepared.spec, deps);
     return settle(outcome, edge.stdoutError());
   } finally {
     edge.close();
