@@ -23,9 +23,12 @@ async function parseText(path: string, text: string): Promise<unknown> {
     }
   }
   const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   const problem = doc.errors[0];
-  if (problem) throw fail(path, `bad YAML${problem.linePos ? ` on line ${problem.linePos[0].line}` : ''}: ${problem.message.split('\n')[0]}`);
+  if (problem) {
+    const what = problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw fail(path, `bad YAML${problem.linePos ? ` on line ${problem.linePos[0].line}` : ''}: ${what}`);
+  }
   return doc.toJS() as unknown;
 }
 
