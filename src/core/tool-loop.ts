@@ -21,7 +21,7 @@ export interface ToolLoopSpec {
 
 export interface ToolLoopDeps extends PipelineDeps {
   /** Asks whether a call may run (false: declined, told to the model); throws to stop the loop (no TTY, no --yes). */
-  approve(tool: Tool, call: ToolCall, args: Record<string, unknown>): Promise<boolean>;
+  approve(tool: Tool, call: ToolCall, args: Record<string, unknown>, signal?: AbortSignal): Promise<boolean>;
   /** The problems of `value` against `schema` (empty when it conforms). */
   checkArguments(schema: Record<string, unknown>, value: unknown): string[];
 }
@@ -54,11 +54,13 @@ export async function runToolLoop(prompt: PromptSpec, spec: ToolLoopSpec, deps: 
     }
     loop.messages.push({ role: 'assistant', content: outcome.result.text, toolCalls: calls });
     try {
-      for (const call of calls) loop.messages.push({ role: 'tool', toolCallId: call.id, content: await runCall(call, spec, deps, loop) });
+      for (const call of calls) {
+        loop.messages.push({ role: 'tool', toolCallId: call.id, content: await runCall(call, spec, deps, loop) });
+        if (deps.signal?.aborted) return fail(loop, deps, new GptError('interrupted', 'interrupted'));
+      }
     } catch (error) {
       return fail(loop, deps, error);
     }
-    if (deps.signal?.aborted) return fail(loop, deps, new GptError('interrupted', 'interrupted'));
   }
 }
 
@@ -81,7 +83,7 @@ async function runCall(call: ToolCall, spec: ToolLoopSpec, deps: ToolLoopDeps, l
   else {
     const problems = deps.checkArguments(tool.parameters, parsed.value);
     if (problems.length > 0) result = { ok: false, output: `error: invalid arguments: ${problems.slice(0, 5).join('; ')}` };
-    else if (!(await deps.approve(tool, call, parsed.value))) result = { ok: false, output: 'error: the user declined to run this call' };
+    else if (!(await deps.approve(tool, call, parsed.value, deps.signal))) result = { ok: false, output: 'error: the user declined to run this call' };
     else result = await tool.invoke(parsed.value, deps.signal);
   }
   const record: ToolCallRecord = { name: call.name, arguments: 'error' in parsed ? call.arguments : parsed.value, ok: result.ok, ms: Math.round(deps.clock.now() - started) };

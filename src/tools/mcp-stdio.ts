@@ -34,6 +34,10 @@ export class GroupStdioTransport implements Transport {
     return new Promise((resolve, reject) => {
       const child = spawn(this.server.command, this.server.args, { env: this.server.env, cwd: this.server.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       this.child = child;
+      // However gpt ends (an uncaught error included), the server's group goes with it.
+      const onExit = () => killGroup(child.pid);
+      process.once('exit', onExit);
+      child.once('close', () => process.removeListener('exit', onExit));
       child.on('error', (error) => {
         reject(error);
         this.onerror?.(error);
@@ -73,10 +77,15 @@ export class GroupStdioTransport implements Transport {
     this.buffer.clear();
     if (!child || child.pid === undefined) return;
     child.stdin?.end();
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    killGroup(child.pid);
+  }
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }

@@ -24,15 +24,17 @@ export function prettyArguments(args: Record<string, unknown>): string {
   return escapeControls(redact(cut)).replace(/\\n/g, '\n');
 }
 
-export function approver(options: ApprovalOptions): (tool: { name: string; source: string }, call: ToolCall, args: Record<string, unknown>) => Promise<boolean> {
+type Approve = (tool: { name: string; source: string }, call: ToolCall, args: Record<string, unknown>, signal?: AbortSignal) => Promise<boolean>;
+
+export function approver(options: ApprovalOptions): Approve {
   const always = new Set(options.neverAsk);
-  return async (tool, _call, args) => {
+  return async (tool, _call, args, signal) => {
     if (options.yes || always.has(tool.name)) return true;
     if (!options.input.isTTY || !options.output.isTTY) {
       throw new GptError('usage', `the model wants to run tool ${tool.name}, and there is no terminal to ask: pass --yes to allow tool calls`);
     }
     options.output.write(`\ngpt: the model wants to run ${escapeControls(tool.name)} (${escapeControls(tool.source)}) with:\n${prettyArguments(args)}\n`);
-    const answer = await ask(options, 'run it? [y]es, [n]o, [a]lways for this tool: ');
+    const answer = await ask(options, 'run it? [y]es, [n]o, [a]lways for this tool: ', signal);
     if (answer === 'a' || answer === 'always') {
       always.add(tool.name);
       return true;
@@ -41,7 +43,8 @@ export function approver(options: ApprovalOptions): (tool: { name: string; sourc
   };
 }
 
-async function ask(options: ApprovalOptions, question: string): Promise<string> {
+/** One line from the terminal; Ctrl-C (the signal) answers no, and the loop then stops as interrupted. */
+async function ask(options: ApprovalOptions, question: string, signal?: AbortSignal): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: options.input, output: options.output, terminal: false });
   try {
@@ -49,6 +52,8 @@ async function ask(options: ApprovalOptions, question: string): Promise<string> 
     const line = await new Promise<string>((resolve) => {
       rl.once('line', resolve);
       rl.once('close', () => resolve(''));
+      if (signal?.aborted) resolve('');
+      signal?.addEventListener('abort', () => resolve(''), { once: true });
     });
     return line.trim().toLowerCase();
   } finally {
