@@ -43,6 +43,15 @@ function addGenerationOptions(cmd: Command): Command {
     .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', option('--retries', 'retries'));
 }
 
+/** Tool calling (chat and run): tools from files or names, MCP servers, approval and the round limit. */
+function addToolOptions(cmd: Command): Command {
+  return cmd
+    .option('-T, --tool <file|name>', 'offer a function tool to the model (repeatable)', collect)
+    .option('--mcp <command|name>', 'offer the tools of an MCP server: a command, or a configured mcp.servers name (repeatable)', collect)
+    .option('--yes', 'run tool calls without asking')
+    .option('--max-tool-rounds <n>', 'stop a tool loop after this many requests (default 8)', numberIn('--max-tool-rounds', 1, 1000, true));
+}
+
 /** A command's module; completion also gets the root program, to describe every command and flag. */
 type CommandModule = { run: (positional: unknown[], options: CommandOptions, program: Command) => Promise<number | void> };
 
@@ -54,6 +63,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   cost: () => import('./commands/cost.js'),
   models: () => import('./commands/models.js'),
   templates: () => import('./commands/templates.js'),
+  tools: () => import('./commands/tools.js'),
   config: () => import('./commands/config.js'),
   completion: () => import('./commands/completion.js'),
   history: () => import('./commands/history.js'),
@@ -94,7 +104,7 @@ export function buildProgram(): Command {
 
 /** `gpt chat`: one-shot or interactive. */
 function addChat(program: Command): void {
-  addGenerationOptions(
+  addToolOptions(addGenerationOptions(
     program
       .command('chat')
       .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
@@ -107,12 +117,12 @@ function addChat(program: Command): void {
       // Declaring --save too keeps `save` undefined unless given, so config conversations.save can apply.
       .addOption(new Option('--save', 'save the conversation (the default)').hideHelp())
       .option('--no-save', 'do not store this conversation or turn'),
-  ).action(lazy('chat'));
+  )).action(lazy('chat'));
 }
 
 /** `gpt run <template>`. */
 function addRun(program: Command): void {
-  addGenerationOptions(
+  addToolOptions(addGenerationOptions(
     program
       .command('run')
       .description('render a prompt template and run it once')
@@ -123,7 +133,7 @@ function addRun(program: Command): void {
       .option('--no-validate', 'do not validate structured output against the schema')
       .option('--raw', 'print the answer as it comes, without Markdown rendering')
       .option('--save-conversation', 'store the run as a conversation (gpt chat -c can continue it)'),
-  ).action(lazy('run'));
+  )).action(lazy('run'));
 }
 
 /** `gpt batch <input>`: live or through the Batch API. */
@@ -183,6 +193,8 @@ function addSmallCommands(program: Command): void {
   program.command('models').description('list known models with prices, context window and tokenizer').action(lazy('models'));
 
   program.command('templates').description('list the templates on the search path, with their variables').action(lazy('templates'));
+
+  program.command('tools').description('list the tools found (files and configured MCP servers) with their schemas').action(lazy('tools'));
 
   program
     .command('config')

@@ -12,6 +12,7 @@ import { compactIfNeeded } from './chat/compact.js';
 import { type Resumed, resumeConversation, writerFor } from './chat/resume.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
+import { hasTools, openToolbox } from './prompt/tools.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
@@ -65,7 +66,12 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   }
   const message = composeMessage(o.message, piped);
   if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
-  await runPrompt(await oneShot(start, message));
+  const toolbox = hasTools(o.tools) ? await openToolbox(o.tools, start.config, process.cwd()) : undefined;
+  try {
+    await runPrompt({ ...(await oneShot(start, message)), ...(toolbox ? { toolbox } : {}) });
+  } finally {
+    await toolbox?.close();
+  }
   return 0;
 }
 

@@ -17,6 +17,7 @@ import { runPrompt } from './prompt/runner.js';
 import { ConversationWriter } from '../conversations/history.js';
 import { conversationsDir } from '../conversations/store.js';
 import { conversationSaver } from '../core/save-conversation.js';
+import { hasTools, openToolbox } from './prompt/tools.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -73,7 +74,11 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const { options, messages } = await requestFor(rendered, config, o, cwd);
   if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
 
-  await runPrompt({
+  const templateTools = { names: template.tools ?? [], ...(template.confinedTo ? { untrusted: { path: template.path, trust: template.confinedTo.trust } } : {}) };
+  const toolbox = hasTools(o.tools, templateTools.names) ? await openToolbox(o.tools, config, cwd, templateTools) : undefined;
+  try {
+    await runPrompt({
+    ...(toolbox ? { toolbox } : {}),
     command: 'run',
     config,
     model: config.model,
@@ -84,8 +89,11 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
     template: template.name,
     ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
-    ...(o.saveConversation ? { subscribers: runSaver(config, messages) } : {}),
-  });
+      ...(o.saveConversation ? { subscribers: runSaver(config, messages) } : {}),
+    });
+  } finally {
+    await toolbox?.close();
+  }
   return 0;
 }
 

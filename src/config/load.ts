@@ -160,6 +160,9 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/** The layers that are the user's own (their config file, --config): not a project's, trusted or not. */
+const usersOwn = (read: FilesRead) => read.layers.filter((layer) => read.files.find((f) => f.path === layer.path)?.scope !== 'project');
+
 const trustCommand = (path: string) => `gpt config trust ${path}`;
 
 /**
@@ -392,6 +395,16 @@ export async function loadConfig(
     },
     budget: { ...merged.budget },
     conversations: { save: true, keepTurns: 4, ...merged.conversations },
+    tools: {
+      paths: (merged.tools?.paths ?? []).map(templateDir),
+      untrustedPaths: (read.untrustedProject?.config.tools?.paths ?? []).map(templateDir),
+      ...(merged.tools?.maxResultTokens !== undefined ? { maxResultTokens: merged.tools.maxResultTokens } : {}),
+      neverAsk: usersOwn(read).flatMap((layer) => Object.entries(layer.config.tools?.approve ?? {}).filter(([, v]) => v === 'never').map(([name]) => name)),
+    },
+    mcpServers: Object.entries(merged.mcp?.servers ?? {}).map(([name, server]) => {
+      const untrusted = read.untrustedProject?.config.mcp?.servers?.[name] !== undefined ? read.untrustedProject.path : undefined;
+      return { name, ...server, ...(untrusted ? { untrusted } : {}) };
+    }),
     configDir,
     stateDir,
     files,

@@ -37,6 +37,10 @@ export interface ResolvedConfig {
   budget: { maxCostPerRun?: number };
   /** `conversations.*`: saving (default on) and compaction of long conversations. */
   conversations: { save: boolean; compactAt?: number; keepTurns: number; compactModel?: string };
+  /** Optional so configs built by hand (tests, batch) need not say it: absent means no tool settings. */
+  tools?: ToolsConfig;
+  /** `mcp.servers`, in the order configured. */
+  mcpServers?: McpServerConfig[];
   /** `$XDG_CONFIG_HOME/gpt` (default ~/.config/gpt). */
   configDir: string;
   /** `$XDG_STATE_HOME/gpt` (default ~/.local/state/gpt). */
@@ -64,4 +68,24 @@ export interface TrustView {
   untrustedTemplatePaths: string[];
   /** The project config file, when it is not trusted. */
   untrustedProject?: string;
+}
+
+export interface ToolsConfig {
+  /** `tools.paths` (absolute), searched after ./tools. */
+  paths: string[];
+  /** `tools.paths` entries an untrusted project config added. */
+  untrustedPaths: string[];
+  maxResultTokens?: number;
+  /** Tools the user's own config marks `approve: never` (a project config cannot). */
+  neverAsk: string[];
+}
+
+export interface McpServerConfig {
+  name: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
+  /** The untrusted project config that declared it: it is not started until trusted. */
+  untrusted?: string;
 }

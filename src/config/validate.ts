@@ -12,6 +12,16 @@ export interface RawConfig {
   templates?: { paths?: string[] };
   budget?: { maxCostPerRun?: number };
   conversations?: { save?: boolean; compactAt?: number; keepTurns?: number; compactModel?: string };
+  tools?: { paths?: string[]; maxResultTokens?: number; approve?: Record<string, 'never' | 'ask'> };
+  mcp?: { servers?: Record<string, McpServerSettings> };
+}
+
+/** `mcp.servers.<name>`: a stdio server (command, args, env) or a streamable HTTP one (url). */
+export interface McpServerSettings {
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
 }
 
 type Check = (value: unknown) => string | null;
@@ -80,11 +90,18 @@ const PROFILE_KEYS: Record<string, Check> = {
   tokensPerSecond: isNumber(0),
 };
 
-const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget', 'conversations'];
+const TOP_KEYS = ['defaultProfile', 'profiles', 'defaults', 'pricing', 'templates', 'budget', 'conversations', 'tools', 'mcp'];
 
 const isBoolean: Check = (v) => (typeof v === 'boolean' ? null : 'expected true or false');
 /** conversations.*: compactAt is a token count, or a fraction (0–1] of the model's window. */
 const CONVERSATION_KEYS: Record<string, Check> = { save: isBoolean, compactAt: isNumber(0), keepTurns: isNumber(0, 1000), compactModel: isString };
+const TOOLS_KEYS: Record<string, Check> = {
+  paths: isStringList,
+  maxResultTokens: isNumber(1),
+  approve: (v) => (isObject(v) && Object.values(v).every((x) => x === 'never' || x === 'ask') ? null : 'expected a map of tool name → never | ask'),
+};
+
+const MCP_SERVER_KEYS: Record<string, Check> = { command: isString, args: isStringList, env: isStringMap, url: isUrl };
 
 /** Returns the config typed, or throws one config error listing every problem found. */
 export function validateConfig(raw: unknown, file: string): RawConfig {
@@ -130,6 +147,8 @@ export function validateConfig(raw: unknown, file: string): RawConfig {
     else if (key === 'templates') checkKeys(value, 'templates', { paths: isStringList });
     else if (key === 'budget') checkKeys(value, 'budget', { maxCostPerRun: isNumber(0) });
     else if (key === 'conversations') checkKeys(value, 'conversations', CONVERSATION_KEYS);
+    else if (key === 'tools') checkKeys(value, 'tools', TOOLS_KEYS);
+    else if (key === 'mcp') checkMcp(value, at);
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map((p) => `${file}: ${p}`);
@@ -137,4 +156,23 @@ export function validateConfig(raw: unknown, file: string): RawConfig {
     throw new GptError('config', `${shown.join('; ')}${more}`);
   }
   return raw as RawConfig;
+}
+
+function checkMcp(value: unknown, at: (key: string, message: string) => void): void {
+  if (!isObject(value)) return at('mcp', 'expected a map with servers');
+  for (const [key, servers] of Object.entries(value)) {
+    if (key !== 'servers') at(`mcp.${key}`, 'unknown key (known: servers)');
+    else if (!isObject(servers)) at('mcp.servers', 'expected a map of server name → {command, args, env} or {url}');
+    else
+      for (const [name, server] of Object.entries(servers)) {
+        if (!isObject(server)) at(`mcp.servers.${name}`, 'expected a map');
+        else {
+          for (const [k, v] of Object.entries(server)) {
+            const problem = MCP_SERVER_KEYS[k] ? MCP_SERVER_KEYS[k](v) : `unknown key (known: ${Object.keys(MCP_SERVER_KEYS).join(', ')})`;
+            if (problem) at(`mcp.servers.${name}.${k}`, problem);
+          }
+          if ((server.command === undefined) === (server.url === undefined)) at(`mcp.servers.${name}`, 'needs either command or url');
+        }
+      }
+  }
 }

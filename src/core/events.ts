@@ -2,7 +2,7 @@
  * What the one-prompt pipeline tells its subscribers: the events of a prompt and the result they end with.
  * Presenters (spinner, answer on stdout, footer, JSON) and the usage-log writer are sinks of these events.
  */
-import type { Cost, Usage } from '../domain/index.js';
+import type { Cost, ToolCall, Usage } from '../domain/index.js';
 
 export interface Latency {
   /** From sending to the end of the answer (usage counted). */
@@ -23,6 +23,24 @@ export interface PromptResult {
   /** False when the prompt failed before any answer: nothing reached the model, so nothing is counted, shown or logged. */
   accounted: boolean;
   latency: Latency;
+  /** The calls the model asked for in this answer (a tool round). */
+  calls?: ToolCall[];
+  /** A tool loop's whole result: its rounds and every call made (usage and cost are then the loop's totals). */
+  tools?: ToolLoopSummary;
+}
+
+/** One call of a tool loop, as `--json` shows it. */
+export interface ToolCallRecord {
+  name: string;
+  /** The arguments as parsed, or the text the model sent when it was not JSON. */
+  arguments: unknown;
+  ok: boolean;
+  ms: number;
+}
+
+export interface ToolLoopSummary {
+  rounds: number;
+  calls: ToolCallRecord[];
 }
 
 export type PromptEvent =
@@ -34,6 +52,10 @@ export type PromptEvent =
   | { type: 'retry'; attempt: number; delayMs: number; reason: string }
   /** Something the user should know (context window, unknown price, a cut-off answer); never a failure. */
   | { type: 'warning'; message: string }
+  /** One request of a tool loop came back (accounted when anything did): one usage-log record each. */
+  | { type: 'round'; round: number; result: PromptResult }
+  /** A tool call ran (or was refused: `ok` false); `summary` is its short arguments. */
+  | { type: 'tool'; call: ToolCallRecord; summary: string }
   /** The answer came to its end; `result` holds it with its usage, cost and latency. */
   | { type: 'finished'; result: PromptResult }
   /** The prompt stopped (budget, interruption, an API error): `result` holds what came before, accounted when anything did. */

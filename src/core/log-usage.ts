@@ -17,7 +17,9 @@ export interface UsageLogEntry {
 export function usageLogWriter(entry: UsageLogEntry, warn: (message: string) => void, now: () => Date = () => new Date()): PromptSink {
   // Not async itself: only the end of an answer is worth a promise.
   return (event) => {
-    if (isEnd(event) && event.result.accounted) return append(entry, event.result, warn, now());
+    // A tool loop logs each request (its `round` events), not the total at its end.
+    if (event.type === 'round' && event.result.accounted) return append(entry, event.result, warn, now());
+    if (isEnd(event) && event.result.accounted && !event.result.tools) return append(entry, event.result, warn, now());
   };
 }
 

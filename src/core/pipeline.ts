@@ -3,7 +3,7 @@
  * cost and latency, under the budget. It prints nothing and reads no real clock: its provider, clock, abort
  * signal and sinks are parameters, and what happens is told to the sinks as events (events.ts).
  */
-import { type ChatMessage, type Clock, type GenerationOptions, GptError, type TextCounter, type Usage, countedUsage } from '../domain/index.js';
+import { type ChatMessage, type Clock, type GenerationOptions, GptError, type TextCounter, type ToolCall, type ToolSpec, type Usage, countedUsage } from '../domain/index.js';
 import type { Provider, ProviderEvent } from '../providers/types.js';
 import { type ModelFacts, answerCost, checkBeforeSending, spendMeter } from './budget.js';
 import type { PromptEvent, PromptResult, PromptSink } from './events.js';
@@ -20,6 +20,8 @@ export interface PromptSpec {
   maxCost?: number;
   /** Check the answer against `options.schema` when there is one. */
   validate: boolean;
+  /** Functions offered to the model (core/tool-loop.ts runs the calls). */
+  tools?: ToolSpec[];
 }
 
 export interface PipelineDeps {
@@ -50,6 +52,7 @@ interface Collected {
   finishReason: string;
   firstTextAt?: number;
   lastTextAt?: number;
+  calls?: ToolCall[];
 }
 
 type Meter = (text: string) => GptError | undefined;
@@ -90,9 +93,9 @@ async function answer(prompt: PromptSpec, deps: PipelineDeps, controller: AbortC
 
 /** Streams the provider's answer into `collected`; returns the failure that ended it, if any. */
 async function collect(prompt: PromptSpec, deps: PipelineDeps, controller: AbortController, meter: Meter | undefined, collected: Collected): Promise<unknown> {
-  const { model, messages, options, expectedOutputTokens } = prompt;
+  const { model, messages, options, expectedOutputTokens, tools } = prompt;
   try {
-    for await (const event of deps.provider.stream({ model, messages, options, signal: controller.signal, expectedOutputTokens })) {
+    for await (const event of deps.provider.stream({ model, messages, options, signal: controller.signal, expectedOutputTokens, ...(tools?.length ? { tools } : {}) })) {
       if (event.type !== 'text') {
         take(event, collected, deps.emit);
         continue;
@@ -128,6 +131,9 @@ function take(event: Exclude<ProviderEvent, { type: 'text' }>, collected: Collec
     case 'finish':
       collected.finishReason = event.reason;
       break;
+    case 'tool_calls':
+      collected.calls = event.calls;
+      break;
     case 'retry':
       emit({ type: 'retry', attempt: event.attempt, delayMs: event.delayMs, reason: event.reason });
       break;
@@ -149,7 +155,7 @@ interface Ending {
 /** Accounts for the answer (reported usage, else counted here), tells the sinks how it ended and returns the outcome. */
 async function end(prompt: PromptSpec, deps: PipelineDeps, { collected, startedAt, failure, countedInput }: Ending): Promise<PromptOutcome> {
   // Nothing reached the model when the failure came before any answer: then there is nothing to account.
-  const answered = collected.text !== '' || collected.usage !== undefined;
+  const answered = collected.text !== '' || collected.usage !== undefined || collected.calls !== undefined;
   let usage = collected.usage;
   if (!usage && (answered || failure === undefined)) usage = countedUsage(await deps.counter(), prompt.messages, collected.text, true, countedInput);
   const { firstTextAt, lastTextAt } = collected;
@@ -166,6 +172,7 @@ async function end(prompt: PromptSpec, deps: PipelineDeps, { collected, startedA
       firstTokenMs: firstTextAt !== undefined ? firstTextAt - startedAt : null,
       ...(firstTextAt !== undefined && lastTextAt !== undefined ? { generationMs: lastTextAt - firstTextAt } : {}),
     },
+    ...(collected.calls ? { calls: collected.calls } : {}),
   };
   const event: PromptEvent = failure === undefined ? { type: 'finished', result } : { type: 'failed', error: failure, result };
   await deps.emit(event);

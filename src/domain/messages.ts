@@ -1,12 +1,30 @@
 /** What a prompt is made of: messages with roles. */
 
-export type Role = 'system' | 'developer' | 'user' | 'assistant';
+export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+
+/** A function the model may call: its name, what it does, and its arguments' JSON Schema. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** A call the model asked for; `arguments` is the JSON text as the model wrote it (maybe not valid). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 export interface ChatMessage {
   role: Role;
   content: string;
   /** An opaque Responses API input item sent as it is (a `/responses/compact` output item); other APIs never get one. */
   item?: unknown;
+  /** An assistant turn that called tools. */
+  toolCalls?: ToolCall[];
+  /** A `tool` message: the call it answers. */
+  toolCallId?: string;
 }
 
 /** Puts `system` first in place of a leading system message (so `-s` overrides a template's system prompt). */

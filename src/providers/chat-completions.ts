@@ -2,12 +2,14 @@
 import { GptError, type Usage } from '../domain/index.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
+import { ToolCallAssembler, chatMessage, chatMessageCalls, chatTools } from './tool-calls.js';
 import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<EndpointProfile, 'maxTokensField'>, stream: boolean): Json {
   const o = request.options;
-  const body: Json = { model: request.model, messages: request.messages.filter((m) => m.item === undefined).map((m) => ({ role: m.role, content: m.content })) };
+  const body: Json = { model: request.model, messages: request.messages.filter((m) => m.item === undefined).map(chatMessage) };
+  if (request.tools?.length) [body.tools, body.tool_choice] = [chatTools(request.tools), 'auto'];
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -72,6 +74,7 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Endpoi
 
   let modelSent = false;
   let finished = false;
+  const calls = new ToolCallAssembler();
   for await (const event of readEvents(response, url, timeout, request.signal)) {
     if (event.event === 'error') throw streamError(safeParse(event.data));
     if (event.data === '[DONE]') return;
@@ -96,11 +99,14 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Endpoi
       const content = textOf(delta.content);
       if (content !== '') yield { type: 'text', text: content };
       if (typeof delta.refusal === 'string' && delta.refusal !== '') yield { type: 'text', text: delta.refusal };
+      calls.add(delta.tool_calls);
     }
     if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
     if (typeof choice?.finish_reason === 'string') {
       finished = true;
       if (choice.finish_reason === 'error') throw new GptError('api', 'the API ended the stream with an error');
+      const toolCalls = calls.done();
+      if (toolCalls.length > 0) yield { type: 'tool_calls', calls: toolCalls };
       yield { type: 'finish', reason: choice.finish_reason };
     }
   }
@@ -160,6 +166,8 @@ function* wholeAnswer(text: string): Generator<ProviderEvent> {
   if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
   const content = chatAnswerText(payload);
   if (content !== '') yield { type: 'text', text: content };
+  const toolCalls = chatMessageCalls(message);
+  if (toolCalls.length > 0) yield { type: 'tool_calls', calls: toolCalls };
   if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
   yield { type: 'finish', reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'stop' };
 }

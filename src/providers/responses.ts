@@ -3,6 +3,7 @@ import { GptError, type Usage } from '../domain/index.js';
 import { callJson } from './http-json.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
+import { responsesCalls, responsesItems, responsesTools } from './tool-calls.js';
 import type { ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
@@ -23,7 +24,8 @@ export function responsesBody(request: ProviderRequest, stream: boolean): Json {
   const rest = request.messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
   const body: Json = { model: request.model };
   if (system.length > 0) body.instructions = system.map((m) => m.content).join('\n\n');
-  body.input = rest.length === 1 && rest[0]!.role === 'user' && rest[0]!.item === undefined ? rest[0]!.content : rest.map((m) => m.item ?? { role: m.role, content: m.content });
+  body.input = rest.length === 1 && rest[0]!.role === 'user' && rest[0]!.item === undefined ? rest[0]!.content : responsesItems(rest);
+  if (request.tools?.length) [body.tools, body.tool_choice] = [responsesTools(request.tools), 'auto'];
   body.store = false;
   if (stream) body.stream = true;
   if (o.temperature !== undefined) body.temperature = o.temperature;
@@ -77,6 +79,8 @@ function apiError(error: Json | undefined, fallback: string): GptError {
 }
 
 function* finalEvents(response: Json): Generator<ProviderEvent> {
+  const calls = responsesCalls(response.output);
+  if (calls.length > 0) yield { type: 'tool_calls', calls };
   if (response.usage && typeof response.usage === 'object') yield { type: 'usage', usage: usageFromResponses(response.usage as Json) };
   yield { type: 'finish', reason: finishReason(response) };
 }

@@ -3,7 +3,7 @@
  * (or the template's expect.output_tokens), streamed at a realistic pace, with usage counted by
  * the real tokenizer — so templates, batches and accounting run in CI with no key and no network.
  */
-import { type Clock, type TextCounter, countedUsage, fnv1a32, systemClock } from '../domain/index.js';
+import { type Clock, type TextCounter, type ToolCall, countedUsage, fnv1a32, systemClock } from '../domain/index.js';
 import type { Provider, ProviderEvent, ProviderRequest } from './types.js';
 
 export const SIMULATE_DEFAULT_OUTPUT_TOKENS = 120;
@@ -91,6 +91,11 @@ export function createSimulateProvider(settings: { counterFor: (model: string) =
       const cap = request.options.maxOutputTokens;
       const target = Math.min(request.expectedOutputTokens ?? cap ?? SIMULATE_DEFAULT_OUTPUT_TOKENS, cap ?? Infinity);
       const prompt = request.messages.map((m) => m.content).join('\n');
+      const call = simulatedCall(request, prompt);
+      if (call) {
+        yield* callEvents(request, call, counter);
+        return;
+      }
       // Punctuation makes a few pieces two tokens: trim until the real count fits the target.
       let pieces: string[];
       if (request.options.schema) {
@@ -124,4 +129,22 @@ export function createSimulateProvider(settings: { counterFor: (model: string) =
       yield { type: 'finish', reason: cap !== undefined && target >= cap ? 'length' : 'stop' };
     },
   };
+}
+
+/** With tools offered and no tool result yet, the answer is a call to the first tool, arguments from its schema. */
+function simulatedCall(request: ProviderRequest, prompt: string): ToolCall | undefined {
+  const tool = request.tools?.[0];
+  if (!tool || request.messages.some((m) => m.role === 'tool')) return undefined;
+  const words = simulatedPieces(prompt, 16).map((w) => w.trim().replace(/\.$/, '').toLowerCase());
+  let i = 0;
+  const args = sampleForSchema(tool.parameters, () => words[i++ % words.length]!);
+  return { id: `call_sim_${fnv1a32(prompt).toString(16)}`, name: tool.name, arguments: JSON.stringify(args ?? {}) };
+}
+
+async function* callEvents(request: ProviderRequest, call: ToolCall, counter: TextCounter): AsyncGenerator<ProviderEvent> {
+  yield { type: 'start' };
+  yield { type: 'model', model: request.model };
+  yield { type: 'tool_calls', calls: [call] };
+  yield { type: 'usage', usage: countedUsage(counter, request.messages, `${call.name}${call.arguments}`, false) };
+  yield { type: 'finish', reason: 'tool_calls' };
 }

@@ -1,5 +1,5 @@
 /** The normalised event stream every backend (chat completions, responses, simulate) speaks. */
-import type { ApiShape, ChatMessage, GenerationOptions, Usage } from '../domain/index.js';
+import type { ApiShape, ChatMessage, GenerationOptions, ToolCall, ToolSpec, Usage } from '../domain/index.js';
 
 export interface ProviderRequest {
   model: string;
@@ -14,6 +14,8 @@ export interface ProviderRequest {
    * after which the consumer must discard the text and usage it collected so far.
    */
   restartable?: boolean;
+  /** Functions the model may call (sent as `tools`, with `tool_choice: auto`). */
+  tools?: ToolSpec[];
 }
 
 export type ProviderEvent =
@@ -25,6 +27,8 @@ export type ProviderEvent =
   | { type: 'reasoning'; text: string }
   | { type: 'usage'; usage: Usage; providerCostUsd?: number }
   | { type: 'finish'; reason: string }
+  /** The model asked for these calls (arguments complete), before its `finish`. */
+  | { type: 'tool_calls'; calls: ToolCall[] }
   /** About to wait `delayMs` and try again; `status` is the HTTP status when there was one. */
   | { type: 'retry'; attempt: number; delayMs: number; reason: string; status?: number; restart?: boolean }
   /** Something odd but survivable (a malformed frame skipped, an option the endpoint ignores). */

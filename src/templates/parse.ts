@@ -6,7 +6,7 @@ import { OPTION_SPELLINGS, checkOption, optionKey } from './options.js';
 import { TemplateSyntaxError, VAR_NAME, didYouMean, scanBody } from './syntax.js';
 import type { Template, TemplateVar } from './types.js';
 
-const TOP_KEYS = ['description', 'model', 'profile', 'system', 'vars', 'schema', 'expect'];
+const TOP_KEYS = ['description', 'model', 'profile', 'system', 'vars', 'schema', 'expect', 'tools'];
 const VAR_KEYS = ['default', 'description'];
 const FENCE = /^---[ \t]*$/;
 const FENCE_END = /^(?:---|\.\.\.)[ \t]*$/;
@@ -122,6 +122,12 @@ function readKey(key: string, pair: Pair, value: unknown, t: Template, ctx: Yaml
       return;
     case 'expect':
       readExpect(pair.value, value, valueLine, t, ctx);
+      return;
+    case 'tools':
+      if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && v.trim() !== '')) {
+        ctx.fail(valueLine, "'tools' must be a list of tool names or files, e.g. tools: [search-issues]");
+      }
+      t.tools = value as string[];
       return;
     default:
       readOption(key, pair, value, t, ctx, seenOptions);

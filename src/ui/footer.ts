@@ -10,12 +10,15 @@ export interface FooterInput {
   elapsedMs: number;
   /** Time from the first to the last output token, for a fair tokens-per-second figure. */
   generationMs?: number;
+  /** Requests of a tool loop: the line then starts `3 rounds`. */
+  rounds?: number;
 }
 
 /** The one line after every run: model, tokens in (cached), out (reasoning), cost, time, speed. */
-export function footerLine({ model, usage, cost, elapsedMs, generationMs }: FooterInput): string {
+export function footerLine({ model, usage, cost, elapsedMs, generationMs, rounds }: FooterInput): string {
   const approx = usage.estimated ? '~' : '';
   const parts = [
+    ...(rounds !== undefined ? [`${rounds} ${rounds === 1 ? 'round' : 'rounds'}`] : []),
     escapeControls(model), // as the API reports it
     `${approx}${int(usage.input_tokens)} in${usage.cached_input_tokens ? ` (${int(usage.cached_input_tokens)} cached)` : ''}`,
     `${approx}${int(usage.output_tokens)} out${usage.reasoning_tokens ? ` (${int(usage.reasoning_tokens)} reasoning)` : ''}`,

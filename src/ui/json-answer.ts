@@ -21,6 +21,7 @@ export function answerJson(result: PromptResult, profile: string, finishReason: 
       first_token_ms: latency.firstTokenMs !== null ? Math.round(latency.firstTokenMs) : null,
       total_ms: Math.round(latency.totalMs),
     },
+    ...(result.tools ? { rounds: result.tools.rounds, tool_calls: result.tools.calls } : {}),
   };
 }
 
@@ -29,6 +30,6 @@ export function jsonPresenter(stdout: Pick<NodeJS.WriteStream, 'write'>, { profi
   return (event) => {
     if (stdoutFailed()) return;
     if (event.type === 'finished') stdout.write(`${JSON.stringify(answerJson(event.result, profile, event.result.finishReason), null, 2)}\n`);
-    else if (event.type === 'failed' && event.result.text !== '') stdout.write(`${JSON.stringify(answerJson(event.result, profile, 'error'), null, 2)}\n`);
+    else if (event.type === 'failed' && (event.result.text !== '' || event.result.tools !== undefined)) stdout.write(`${JSON.stringify(answerJson(event.result, profile, 'error'), null, 2)}\n`);
   };
 }

@@ -27,6 +27,7 @@ describe('gpt chat options', () => {
       config: {},
       generation: {},
       display: { json: false, quiet: false, raw: false, verbose: false, color: true },
+      tools: { tools: [], mcp: [], yes: false },
     });
   });
 
@@ -42,7 +43,13 @@ describe('gpt chat options', () => {
       display: { json: true, quiet: true, raw: true, verbose: true, color: false },
       maxCost: 0.5,
       schemaFile: 's.json',
+      tools: { tools: [], mcp: [], yes: false },
     });
+  });
+
+  it('tool flags: -T and --mcp repeat, --yes, --max-tool-rounds', () => {
+    const { positional, flags } = parsed(['chat', '-T', 'weather', '--tool', 'tools/x.yaml', '--mcp', 'node srv.js', '--mcp', 'fs', '--yes', '--max-tool-rounds', '3', 'hi']);
+    expect(parseChatOptions(positional, flags).tools).toEqual({ tools: ['weather', 'tools/x.yaml'], mcp: ['node srv.js', 'fs'], yes: true, maxToolRounds: 3 });
   });
 });
 

@@ -63,6 +63,22 @@ export interface AnswerReply {
    * on the finish_reason chunk instead (seen on some gateways).
    */
   streamUsage?: 'requested' | 'always' | 'finish-chunk';
+  /**
+   * Function calls to answer with (the text is then '' unless given; chat's finish_reason 'tool_calls').
+   * Streamed, each call's arguments come in its `chunks` (default: whole), one chat chunk or
+   * `response.function_call_arguments.delta` event each.
+   */
+  toolCalls?: MockToolCall[];
+}
+
+export interface MockToolCall {
+  /** Default `call_<n>`. */
+  id?: string;
+  name: string;
+  /** The JSON text of the arguments (not checked: a test may send broken JSON). */
+  arguments?: string;
+  /** The arguments in pieces, as they stream (joined, they are the arguments). */
+  chunks?: string[];
 }
 
 export interface ErrorReply {
@@ -351,6 +367,7 @@ interface AnswerPlan {
   cost: number | undefined;
   serial: number;
   created: number;
+  toolCalls: Array<{ id: string; name: string; arguments: string; chunks: string[] }>;
 }
 
 interface ResolvedUsage {
@@ -430,7 +447,15 @@ function chatCompletionObject(plan: AnswerPlan): Record<string, unknown> {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: plan.text, refusal: null, annotations: [] },
+        message: {
+          role: 'assistant',
+          content: plan.text === '' && plan.toolCalls.length > 0 ? null : plan.text,
+          refusal: null,
+          annotations: [],
+          ...(plan.toolCalls.length > 0
+            ? { tool_calls: plan.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) }
+            : {}),
+        },
         logprobs: null,
         finish_reason: plan.finishReason,
       },
@@ -457,6 +482,18 @@ function messageItem(plan: AnswerPlan, status: string): Record<string, unknown> 
   };
 }
 
+function functionCallItem(plan: AnswerPlan, index: number): Record<string, unknown> {
+  const call = plan.toolCalls[index]!;
+  return { id: `fc_mock${plan.serial}_${index}`, type: 'function_call', status: 'completed', call_id: call.id, name: call.name, arguments: call.arguments };
+}
+
+/** A final response's output: the message (unless only calls came), then a `function_call` item per call. */
+function finalOutput(plan: AnswerPlan, status: string): Record<string, unknown>[] {
+  const calls = plan.toolCalls.map((_, i) => functionCallItem(plan, i));
+  if (plan.text === '' && calls.length > 0) return calls;
+  return [messageItem(plan, status === 'completed' ? 'completed' : 'incomplete'), ...calls];
+}
+
 function responseObject(plan: AnswerPlan, phase: 'in_progress' | 'final'): Record<string, unknown> {
   const request = plan.request;
   const final = phase === 'final' ? responseStatus(plan) : { status: 'in_progress', incomplete: null };
@@ -472,7 +509,7 @@ function responseObject(plan: AnswerPlan, phase: 'in_progress' | 'final'): Recor
     instructions: request.instructions ?? null,
     max_output_tokens: request.max_output_tokens ?? null,
     model: plan.model,
-    output: phase === 'final' ? [messageItem(plan, final.status === 'completed' ? 'completed' : 'incomplete')] : [],
+    output: phase === 'final' ? finalOutput(plan, final.status) : [],
     parallel_tool_calls: true,
     previous_response_id: request.previous_response_id ?? null,
     reasoning: { effort: reasoning.effort ?? null, summary: reasoning.summary ?? null },
@@ -509,6 +546,10 @@ function streamEvents(plan: AnswerPlan, streamUsage: AnswerReply['streamUsage'])
     });
     const events = [sseData(chunk({ role: 'assistant', content: '', refusal: null }, null))];
     for (const piece of plan.pieces) events.push(sseData(chunk({ content: piece }, null)));
+    for (const [index, call] of plan.toolCalls.entries()) {
+      events.push(sseData(chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null)));
+      for (const piece of call.chunks) events.push(sseData(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }, null)));
+    }
     const finish = chunk({}, plan.finishReason);
     if (mode === 'finish-chunk' && plan.usage) finish.usage = chatUsage(plan.usage, plan.cost);
     events.push(sseData(finish));
@@ -528,19 +569,34 @@ function streamEvents(plan: AnswerPlan, streamUsage: AnswerReply['streamUsage'])
   const events = [
     event('response.created', { response: responseObject(plan, 'in_progress') }),
     event('response.in_progress', { response: responseObject(plan, 'in_progress') }),
-    event('response.output_item.added', {
-      output_index: 0,
-      item: { id: itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
-    }),
-    event('response.content_part.added', { ...where, part: { ...part, text: '' } }),
   ];
-  for (const piece of plan.pieces) events.push(event('response.output_text.delta', { ...where, delta: piece, logprobs: [] }));
-  events.push(
-    event('response.output_text.done', { ...where, text: plan.text, logprobs: [] }),
-    event('response.content_part.done', { ...where, part }),
-    event('response.output_item.done', { output_index: 0, item: (final.output as unknown[])[0] }),
-    event(final.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final }),
-  );
+  const withMessage = !(plan.text === '' && plan.toolCalls.length > 0);
+  if (withMessage) {
+    events.push(
+      event('response.output_item.added', {
+        output_index: 0,
+        item: { id: itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+      }),
+      event('response.content_part.added', { ...where, part: { ...part, text: '' } }),
+    );
+    for (const piece of plan.pieces) events.push(event('response.output_text.delta', { ...where, delta: piece, logprobs: [] }));
+    events.push(
+      event('response.output_text.done', { ...where, text: plan.text, logprobs: [] }),
+      event('response.content_part.done', { ...where, part }),
+      event('response.output_item.done', { output_index: 0, item: (final.output as unknown[])[0] }),
+    );
+  }
+  for (const [i, call] of plan.toolCalls.entries()) {
+    const output_index = i + (withMessage ? 1 : 0);
+    const item = functionCallItem(plan, i);
+    events.push(event('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', arguments: '' } }));
+    for (const piece of call.chunks) events.push(event('response.function_call_arguments.delta', { item_id: item.id, output_index, delta: piece }));
+    events.push(
+      event('response.function_call_arguments.done', { item_id: item.id, output_index, arguments: call.arguments }),
+      event('response.output_item.done', { output_index, item }),
+    );
+  }
+  events.push(event(final.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: final }));
   return { events, preamble: 4 };
 }
 
@@ -748,16 +804,21 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
   };
 
   const planAnswer = (api: Api, path: string, request: Record<string, unknown>, reply: Omit<Partial<AnswerReply>, 'kind'>): AnswerPlan => {
-    const text = reply.chunks ? reply.chunks.join('') : (reply.text ?? DEFAULT_TEXT);
+    const calls = (reply.toolCalls ?? []).map((c, i) => {
+      const args = c.chunks ? c.chunks.join('') : (c.arguments ?? '{}');
+      return { id: c.id ?? `call_${i}`, name: c.name, arguments: args, chunks: c.chunks ?? [args] };
+    });
+    const text = reply.chunks ? reply.chunks.join('') : (reply.text ?? (calls.length > 0 ? '' : DEFAULT_TEXT));
     return {
+      toolCalls: calls,
       api,
       request,
       path,
       text,
       pieces: reply.chunks ?? splitWords(text),
       model: reply.model ?? (typeof request.model === 'string' ? request.model : 'gpt-5.2'),
-      finishReason: reply.finishReason ?? 'stop',
-      usage: resolveUsage(reply.usage, path, request, text),
+      finishReason: reply.finishReason ?? (calls.length > 0 && api === 'chat' ? 'tool_calls' : 'stop'),
+      usage: resolveUsage(reply.usage, path, request, text + calls.map((c) => c.name + c.arguments).join('')),
       cost: reply.cost,
       serial: ++serial,
       created: nowSeconds(),
@@ -877,6 +938,7 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
       path: '',
       text: 'ok',
       pieces: ['ok'],
+      toolCalls: [],
       model: typeof request.model === 'string' ? request.model : 'gpt-5.2',
       finishReason: 'stop',
       usage: { prompt: 10, completion: 1, cached: 0, reasoning: 0 },

@@ -109,8 +109,8 @@ describe('parseTemplate: front matter', () => {
   });
 
   const errors: Array<[string, string, string]> = [
-    ['an unknown key, with a suggestion', '---\ndescription: d\ntemprature: 0.3\n---\nx', `${P}:3: unknown front matter key 'temprature' (did you mean 'temperature'?); known keys: description, model, profile, system, vars, schema, expect and generation options (temperature, max_output_tokens, effort, …)`],
-    ['an unknown key, no suggestion', '---\ncolour: red\n---\nx', `${P}:2: unknown front matter key 'colour'; known keys: description, model, profile, system, vars, schema, expect and generation options (temperature, max_output_tokens, effort, …)`],
+    ['an unknown key, with a suggestion', '---\ndescription: d\ntemprature: 0.3\n---\nx', `${P}:3: unknown front matter key 'temprature' (did you mean 'temperature'?); known keys: description, model, profile, system, vars, schema, expect, tools and generation options (temperature, max_output_tokens, effort, …)`],
+    ['an unknown key, no suggestion', '---\ncolour: red\n---\nx', `${P}:2: unknown front matter key 'colour'; known keys: description, model, profile, system, vars, schema, expect, tools and generation options (temperature, max_output_tokens, effort, …)`],
     ['bad YAML, with its line', '---\ndescription: d\nvars:\n  a: [1, 2\nmodel: m\n---\nx', `${P}:5: bad YAML in front matter: Flow sequence in block collection must be sufficiently indented and end with a ]`],
     ['a duplicate key', '---\nmodel: a\nmodel: b\n---\nx', `${P}:3: bad YAML in front matter: Map keys must be unique`],
     ['front matter that is not a map', '---\n- a\n- b\n---\nx', `${P}:2: front matter must be a map of keys such as description: and vars:`],
@@ -125,6 +125,7 @@ describe('parseTemplate: front matter', () => {
     ['vars that are a list', '---\nvars: [a, b]\n---\nx', `${P}:2: 'vars' must be a map: name: {default: …, description: …} (or name: default)`],
     ['a schema that is a number', '---\nschema: 3\n---\nx', `${P}:2: 'schema' must be a JSON schema (a map) or the path of a .json file next to the template`],
     ['an unknown key in expect', '---\nexpect:\n  output_token: 5\n---\nx', `${P}:3: unknown key 'output_token' in expect (did you mean 'output_tokens'?); expect takes output_tokens`],
+    ['tools that are not a list of names', '---\ntools: weather\n---\nx', `${P}:2: 'tools' must be a list of tool names or files, e.g. tools: [search-issues]`],
     ['a bad expected token count', '---\nexpect: {output_tokens: -1}\n---\nx', `${P}:2: expect.output_tokens must be a whole number from 1 to 10000000, got -1`],
     ['a body syntax error, at its file line', '---\ndescription: d\n---\nfine\n\nbad {{ two words }}', `${P}:6: '{{ two words }}' is not a variable name or {{file:path}} (write \\{{ for a literal {{)`],
     ['a syntax error in a block system prompt', '---\nsystem: |\n  ok\n  {{oops\n---\nx', `${P}:4: '{{' is not closed by '}}' on the same line (write \\{{ for a literal {{)`],

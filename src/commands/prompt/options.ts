@@ -1,6 +1,7 @@
 /** The flags `gpt chat` and `gpt run` share, read once from commander's options into typed values. */
 import { flagOptions } from '../../config/load.js';
 import type { PromptDisplay } from './runner.js';
+import type { ToolFlags } from './tools.js';
 import type { GenerationOptions } from '../../domain/index.js';
 
 /** What config loading reads from the command line (--config, --profile, --model, --base-url). */
@@ -15,6 +16,8 @@ export interface PromptFlags {
   maxCost?: number;
   /** --schema FILE, read relative to the working directory. */
   schemaFile?: string;
+  /** -T, --mcp, --yes, --max-tool-rounds. */
+  tools: ToolFlags;
 }
 
 export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -39,5 +42,6 @@ export function readPromptFlags(flags: Record<string, unknown>): PromptFlags {
       color: flags.color !== false,
     },
     ...defined({ maxCost: number(flags.maxCost), schemaFile: text(flags.schema) }),
+    tools: { tools: texts(flags.tool), mcp: texts(flags.mcp), yes: flags.yes === true, ...defined({ maxToolRounds: number(flags.maxToolRounds) }) },
   };
 }

@@ -6,6 +6,7 @@
 import { type PromptResult, type PromptSink, fanOut, isEnd } from '../../core/events.js';
 import { type PromptOutcome, runPipeline } from '../../core/pipeline.js';
 import { type PromptJob, preparePrompt } from '../../core/prompt.js';
+import { runToolLoop } from '../../core/tool-loop.js';
 import { escapeControls, isClosedPipe, redact, writeFailure } from '../../domain/index.js';
 import { answerPresenter } from '../../ui/answer.js';
 import { jsonPresenter } from '../../ui/json-answer.js';
@@ -14,6 +15,7 @@ import { spinnerPresenter } from '../../ui/spinner.js';
 import { type Output, statusPresenter, warn } from '../../ui/status.js';
 import { claimStdoutFailure } from '../../ui/stdout.js';
 import { colorEnabled, isInteractive } from '../../ui/term.js';
+import type { Toolbox } from './tools.js';
 
 /** How the answer is shown. */
 export interface PromptDisplay {
@@ -35,6 +37,8 @@ export interface ShownPrompt extends PromptJob {
   signal?: AbortSignal;
   /** More subscribers after the usage log (the conversation saver); `warn` shows a problem they meet. */
   subscribers?: (warn: (message: string) => void) => PromptSink[];
+  /** Tools offered to the model (commands/prompt/tools.ts): the answer is then a tool loop. */
+  toolbox?: Toolbox;
 }
 
 const standardOutput = (): Output => ({ stdout: process.stdout, stderr: process.stderr });
@@ -50,7 +54,8 @@ export async function runPrompt(job: ShownPrompt, out: Output = standardOutput()
   try {
     const usageLog = prepared.usageLog((message) => warn(out, display, message));
     const sinks = await presenters(job, out, usageLog, () => edge.stdoutError() !== undefined, line);
-    const outcome = await runPipeline(prepared.spec, { ...prepared.deps, signal: edge.signal, emit: fanOut([edge.sink, ...sinks]) });
+    const deps = { ...prepared.deps, signal: edge.signal, emit: fanOut([edge.sink, ...sinks]) };
+    const outcome = job.toolbox ? await runToolLoop(prepared.spec, job.toolbox.loop, { ...deps, ...job.toolbox.extras }) : await runPipeline(prepared.spec, deps);
     return settle(outcome, edge.stdoutError());
   } finally {
     edge.close();
