@@ -5,6 +5,7 @@ import { composeMessage, readPipedStdin } from '../core/input.js';
 import { messageRequest } from '../core/template-request.js';
 import { GptError, type ChatMessage, type GenerationOptions, escapeControls } from '../domain/index.js';
 import { warn } from '../ui/status.js';
+import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 import { type PromptFlags, readPromptFlags, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
 
@@ -24,14 +25,16 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const o = parseChatOptions(positional, flags);
   const config = await loadConfig(o.config);
   for (const message of config.warnings) warn(out, o.display, message);
-  const piped = await readPipedStdin();
-  if (o.message.length === 0 && piped === undefined) return interactive(config, o, await withSchemaFlag(messageRequest('', config, o.generation).options, o));
+  const attachments = await readAttachments(o.attach);
+  const piped = attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
+  if (o.message.length === 0 && piped === undefined && attachments.length === 0) return interactive(config, o, await withSchemaFlag(messageRequest('', config, o.generation).options, o));
 
   const message = composeMessage(o.message, piped);
-  if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
+  if (message === '' && attachments.length === 0) throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
   const request = messageRequest(message, config, o.generation);
   const options = await withSchemaFlag(request.options, o);
-  await runPrompt(job(config, o, request.messages, options));
+  const messages = attachAll(request.messages, attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m));
+  await runPrompt(job(config, o, messages, options));
   return 0;
 }
 

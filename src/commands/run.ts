@@ -14,6 +14,7 @@ import type { Template } from '../templates/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';
+import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -58,13 +59,16 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const hidden = template.confinedTo ? await shadowedBy(template, where) : [];
   if (hidden.length > 0) warn(out, o.display, `using untrusted ${template.path}, which shadows the ${template.name} in ${hidden.join(', ')}`);
   const vars = await parseVarFlags(o.vars, o.varsFile, cwd);
-  const piped = await readPipedStdin();
+  const attachments = await readAttachments(o.attach, cwd);
+  const piped = attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
   const rendered = await renderTemplate(template, vars, piped);
 
   const config = template.profile !== undefined || template.model !== undefined ? await loadConfig(o.config, process.env, cwd, templateHints(template)) : base;
   for (const message of config.warnings) warn(out, o.display, message);
 
-  const { options, messages } = await requestFor(rendered, config, o, cwd);
+  const request = await requestFor(rendered, config, o, cwd);
+  const { options } = request;
+  const messages = attachAll(request.messages, attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m));
   if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
 
   await runPrompt({

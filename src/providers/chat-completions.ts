@@ -2,12 +2,13 @@
 import { GptError, type Usage } from '../domain/index.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
+import { chatContent } from './parts.js';
 import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<EndpointProfile, 'maxTokensField'>, stream: boolean): Json {
   const o = request.options;
-  const body: Json = { model: request.model, messages: request.messages.map((m) => ({ role: m.role, content: m.content })) };
+  const body: Json = { model: request.model, messages: request.messages.map((m) => ({ role: m.role, content: chatContent(m) })) };
   if (stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };

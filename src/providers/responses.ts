@@ -2,6 +2,7 @@
 import { GptError, type Usage } from '../domain/index.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
+import { responsesContent } from './parts.js';
 import type { ProviderEvent, ProviderRequest } from './types.js';
 import { tokenCount as num } from './usage.js';
 
@@ -22,7 +23,7 @@ export function responsesBody(request: ProviderRequest, stream: boolean): Json {
   const rest = request.messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
   const body: Json = { model: request.model };
   if (system.length > 0) body.instructions = system.map((m) => m.content).join('\n\n');
-  body.input = rest.length === 1 && rest[0]!.role === 'user' ? rest[0]!.content : rest.map((m) => ({ role: m.role, content: m.content }));
+  body.input = rest.length === 1 && rest[0]!.role === 'user' && !rest[0]!.parts?.length ? rest[0]!.content : rest.map((m) => ({ role: m.role, content: responsesContent(m) }));
   body.store = false;
   if (stream) body.stream = true;
   if (o.temperature !== undefined) body.temperature = o.temperature;

@@ -1,7 +1,7 @@
 /** The flags `gpt chat` and `gpt run` share, read once from commander's options into typed values. */
 import { flagOptions } from '../../config/load.js';
 import type { PromptDisplay } from './runner.js';
-import type { GenerationOptions } from '../../domain/index.js';
+import type { GenerationOptions, ImageDetail } from '../../domain/index.js';
 
 /** What config loading reads from the command line (--config, --profile, --model, --base-url). */
 export type ConfigFlags = { config?: string; profile?: string; model?: string; baseUrl?: string };
@@ -15,6 +15,10 @@ export interface PromptFlags {
   maxCost?: number;
   /** --schema FILE, read relative to the working directory. */
   schemaFile?: string;
+  /** -a/--attach PATH|URL|- (repeatable), in order. */
+  attach: string[];
+  /** --detail low|high|auto for attached images. */
+  detail?: ImageDetail;
 }
 
 export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -38,6 +42,7 @@ export function readPromptFlags(flags: Record<string, unknown>): PromptFlags {
       verbose: flags.verbose === true,
       color: flags.color !== false,
     },
-    ...defined({ maxCost: number(flags.maxCost), schemaFile: text(flags.schema) }),
+    attach: texts(flags.attach),
+    ...defined({ maxCost: number(flags.maxCost), schemaFile: text(flags.schema), detail: text(flags.detail) as ImageDetail | undefined }),
   };
 }
