@@ -102,3 +102,31 @@ describe('bad attachments: one line, exit 2, nothing sent', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('image tokens before sending', () => {
+  it('gpt cost -a prices the image per model by its formula, marked approximate', async () => {
+    const home = inHome({ 'photo.png': pngHeader(1024, 1024) });
+    const text = await gpt(['cost', '-a', 'photo.png', 'Describe it', '-m', 'gpt-5.2,gpt-5-mini'], { home });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^gpt-5\.2 +~\d/m);
+    expect(text.stdout).toContain('image tokens by OpenAI\'s published formula, approximate (the API\'s usage is the real figure): gpt-5.2 ~630, gpt-5-mini ~1,659');
+    const json = await gpt(['cost', '--json', '-a', 'photo.png', 'Describe it', '-m', 'gpt-5.2,gpt-5-mini'], { home });
+    const noImage = await gpt(['cost', '--json', 'Describe it', '-m', 'gpt-5.2,gpt-5-mini'], { home });
+    const [withRows, plainRows] = [JSON.parse(json.stdout).models, JSON.parse(noImage.stdout).models];
+    expect(withRows.map((m: any) => m.image_tokens)).toEqual([70 + 140 * 4, Math.ceil(32 * 32 * 1.62)]);
+    expect(withRows.map((m: any) => m.input_tokens - m.image_tokens)).toEqual(plainRows.map((m: any) => m.input_tokens));
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('gpt run --dry-run shows the image parts and ~ image tokens; nothing is sent', async () => {
+    const home = inHome({ 'photo.png': pngHeader(300, 200), 'describe.md': 'Describe the picture.' });
+    const r = await gpt(['run', './describe.md', '-m', 'gpt-4o', '-a', 'photo.png', '--dry-run', '--json'], { home });
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.image_tokens).toBe(85 + 170);
+    expect(plan.request.body.messages.at(-1).content[1]).toEqual({ type: 'image_url', image_url: { url: `data:image/png;base64,${pngHeader(300, 200).toString('base64')}`, detail: 'auto' } });
+    const human = await gpt(['run', './describe.md', '-m', 'gpt-4o', '-a', 'photo.png', '--dry-run'], { home });
+    expect(human.stderr).toMatch(/input tokens: +~\d+ \(~255 for images, by OpenAI's formula\)/);
+    expect(server.requests).toHaveLength(0);
+  });
+});

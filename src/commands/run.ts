@@ -129,6 +129,7 @@ async function dryRun(
       cost_usd: plan.cost.priced ? plan.cost.total_usd : null,
       priced: plan.cost.priced,
       exact_tokens: plan.exactTokens,
+      ...(plan.imageTokens ? { image_tokens: plan.imageTokens } : {}),
     };
     out.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
@@ -141,7 +142,7 @@ async function dryRun(
 function summary(plan: DryRunPlan, config: ResolvedConfig): string[] {
   const lines = [
     `dry run, nothing sent: POST ${plan.url} (profile ${config.profileName}, model ${plan.model})`,
-    `input tokens:  ${int(plan.inputTokens)}${plan.exactTokens ? '' : ' (approximate: another vendor’s tokenizer)'}`,
+    `input tokens:  ${plan.imageTokens ? '~' : ''}${int(plan.inputTokens)}${plan.exactTokens ? '' : ' (approximate: another vendor’s tokenizer)'}${plan.imageTokens ? ` (~${int(plan.imageTokens)} for images, by OpenAI's formula)` : ''}`,
     `output tokens: ${plan.output.tokens === null ? plan.output.from : `${int(plan.output.tokens)} (${plan.output.from})`}`,
   ];
   const { cost } = plan;
