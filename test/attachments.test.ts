@@ -130,3 +130,13 @@ describe('image tokens before sending', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('the context-window guard', () => {
+  it('gpt run with input + max output over the window: exit 2 with the numbers, no request', async () => {
+    const home = inHome({ 'sum.md': 'Summarise:\n\n{{input}}' });
+    const r = await gpt(['run', './sum.md', '-m', 'gpt-4', '--max-output-tokens', '1000'], { home, stdin: 'lorem ipsum dolor sit amet '.repeat(2000) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^gpt: [\d,]+ input tokens \+ 1,000 max output tokens is over gpt-4's context window of 8,192; nothing was sent\. Split the input with --chunk, or use a model with a bigger window \(see gpt models\)\n$/);
+    expect(server.requests).toHaveLength(0);
+  });
+});
