@@ -22,6 +22,13 @@ const option = (flag: string, name: OptionName) => checked(flag, OPTION_SPECS[na
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** -a/--attach and --detail (chat, run, cost): images, PDFs and text files sent with the prompt. */
+function addAttachOptions(cmd: Command): Command {
+  return cmd
+    .option('-a, --attach <path|url|->', 'attach an image, PDF or text file (repeatable)', collect)
+    .addOption(new Option('--detail <level>', 'image detail (sets image tokens)').choices(['low', 'high', 'auto']));
+}
+
 function addGenerationOptions(cmd: Command): Command {
   return cmd
     .option('-s, --system <text>', 'system prompt')
@@ -105,8 +112,8 @@ export function buildProgram(): Command {
 /** `gpt chat`: one-shot or interactive. */
 function addChat(program: Command): void {
   addToolOptions(addGenerationOptions(
-    program
-      .command('chat')
+    addAttachOptions(program
+      .command('chat'))
       .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
       .argument('[message...]', 'the message; piped stdin is appended to it')
       .option('--raw', 'print the answer as it comes, without Markdown rendering')
@@ -123,8 +130,8 @@ function addChat(program: Command): void {
 /** `gpt run <template>`. */
 function addRun(program: Command): void {
   addToolOptions(addGenerationOptions(
-    program
-      .command('run')
+    addAttachOptions(program
+      .command('run'))
       .description('render a prompt template and run it once')
       .argument('<template>', 'template name (from prompts/ and template paths) or file path')
       .option('--var <k=v>', 'template variable; k=@file reads a file (repeatable)', collect)
@@ -161,8 +168,8 @@ function addBatch(program: Command): void {
 
 /** `gpt cost [target]`: estimates, projections, the budget gate and --log. */
 function addCost(program: Command): void {
-  program
-    .command('cost')
+  addAttachOptions(program
+    .command('cost'))
     .description('estimate tokens and cost without calling any API; --log summarises real spend')
     .argument('[target]', 'a message, a template name or path, a batch file (.jsonl/.csv), or - for stdin')
     .option('--var <k=v>', 'template variable (repeatable)', collect)

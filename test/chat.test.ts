@@ -168,13 +168,12 @@ describe('gpt chat, budgets and big inputs', () => {
     expect(r.stderr).toMatch(/stopped: the answer reached ~\$0\.0001\d*, over --max-cost \$0\.0001/);
   });
 
-  it('a 50 MB stdin is sent whole, with a warning that it exceeds the context window', async () => {
-    server.enqueue({ kind: 'answer', text: 'big', usage: { prompt_tokens: 12_500_000, completion_tokens: 1 } });
+  it('a 50 MB stdin over the context window is refused before any request (exit 2), with the numbers and the ways out', async () => {
     const big = 'lorem ipsum dolor sit amet '.repeat(2_000_000); // 54 MB
     const r = await gpt(['chat', '-m', 'gpt-4o-mini', 'summarise'], { stdin: big, timeoutMs: 60_000 });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/over gpt-4o-mini's context window of 128,000/);
-    expect((chatBodies()[0]!.messages[0].content as string).length).toBe('summarise\n\n'.length + big.trimEnd().length);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^gpt: at least [\d,]+ input tokens is over gpt-4o-mini's input limit of 128,000 tokens; nothing was sent\. Split the input with --chunk, or use a model with a bigger window/);
+    expect(server.requests).toHaveLength(0);
   });
 });
 

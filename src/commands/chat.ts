@@ -11,6 +11,8 @@ import { sendsItems } from '../core/compact.js';
 import { compactIfNeeded } from './chat/compact.js';
 import { type Resumed, resumeConversation, writerFor } from './chat/resume.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
+import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
+import type { Attachment } from '../attachments/load.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
 import { hasTools, openToolbox } from './prompt/tools.js';
 
@@ -59,16 +61,17 @@ export interface ChatStart {
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
   const start = await startChat(parseChatOptions(positional, flags));
   const { o } = start;
-  const piped = o.interactive ? undefined : await readPipedStdin();
-  if (o.interactive || (o.message.length === 0 && piped === undefined)) {
+  const attachments = await readAttachments(o.attach);
+  const piped = o.interactive || attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
+  if (o.interactive || (o.message.length === 0 && piped === undefined && attachments.length === 0)) {
     const { runSession } = await import('./chat/session.js');
     return runSession(start);
   }
   const message = composeMessage(o.message, piped);
-  if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
+  if (message === '' && attachments.length === 0) throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
   const toolbox = hasTools(o.tools) ? await openToolbox(o.tools, start.config, process.cwd()) : undefined;
   try {
-    await runPrompt({ ...(await oneShot(start, message)), ...(toolbox ? { toolbox } : {}) });
+    await runPrompt({ ...(await oneShot(start, message, attachments)), ...(toolbox ? { toolbox } : {}) });
   } finally {
     await toolbox?.close();
   }
@@ -97,7 +100,7 @@ async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promi
 }
 
 /** The one prompt of `gpt chat "…"`: the history of a resumed conversation (compacted first when asked or due), then the new message. */
-async function oneShot(start: ChatStart, message: string): Promise<ShownPrompt> {
+async function oneShot(start: ChatStart, message: string, attachments: readonly Attachment[]): Promise<ShownPrompt> {
   const { o, config, options, system, resumed, save } = start;
   const user: ChatMessage = { role: 'user', content: message };
   const writer = writerFor(resumed, { profile: config.profileName, model: config.model, system });
@@ -110,7 +113,8 @@ async function oneShot(start: ChatStart, message: string): Promise<ShownPrompt> 
     await compactIfNeeded(c, o.compact, [...history(), user]);
   } else if (o.compact) throw new GptError('usage', '--compact needs a conversation to compact: add -c or --cid');
   return {
-    ...chatJob(config, o, [...history(), user], options),
+    // The conversation keeps the text: attachments are sent, not stored.
+    ...chatJob(config, o, attachAll([...history(), user], attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m)), options),
     ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model }, w)] } : {}),
   };
 }

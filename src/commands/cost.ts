@@ -19,7 +19,10 @@ import { budgetFailure, formatEstimate, type BatchInputSummary, type EstimateRep
 import { formatLog, logBudgetFailure, parseWhen, summariseLog, type GroupBy } from '../cost/log.js';
 import { compileTemplate } from '../templates/compile.js';
 import { classifyTarget, type Target } from '../cost/target.js';
-import { GptError, type Effort, withDefaultSystem } from '../domain/index.js';
+import { GptError, type ChatMessage, type Effort, type ImageDetail, withDefaultSystem } from '../domain/index.js';
+import { attachmentTokens, hasParts } from '../attachments/image-tokens.js';
+import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
+import { texts } from './prompt/options.js';
 import { findTemplate } from '../templates/find.js';
 import { mergeOptions } from '../templates/options.js';
 import { parseVarFlags } from '../templates/vars.js';
@@ -86,6 +89,8 @@ interface Workload<T> {
   options: PromptRequest['options'];
   rule: OutputRule;
   batchPath?: string;
+  /** The one request's messages when they carry images (-a): image tokens depend on the model, so they are added per row. */
+  imageMessages?: ChatMessage[];
 }
 
 async function configFor(flags: Flags, models: string[] | undefined, template?: Template): Promise<ResolvedConfig> {
@@ -110,8 +115,13 @@ function ruleFor(flags: Flags, template?: Template): OutputRule {
   };
 }
 
-function single(config: ResolvedConfig, kind: Workload<CostRequest>['kind'], label: string, request: PromptRequest, rule: OutputRule): Workload<CostRequest> {
-  return { config, kind, label, source: [{ messages: request.messages, options: request.options }], prepare: (r) => r, options: request.options, rule };
+async function single(config: ResolvedConfig, kind: Workload<CostRequest>['kind'], label: string, request: PromptRequest, rule: OutputRule, flags: Flags): Promise<Workload<CostRequest>> {
+  const sources = texts(flags.attach);
+  const attachments = await readAttachments(sources);
+  const detail = { ...(typeof flags.detail === 'string' ? { detail: flags.detail as ImageDetail } : {}) };
+  const messages = attachAll(request.messages, attachments, { config, model: config.model, options: request.options, ...detail }, (m) => warn(flags, m));
+  const images = hasParts(messages) ? { imageMessages: messages } : {};
+  return { config, kind, label, source: [{ messages, options: request.options }], prepare: (r) => r, options: request.options, rule, ...images };
 }
 
 const shorten = (text: string) => {
@@ -134,14 +144,14 @@ async function workloadFor(
   }
 
   if (target.kind === 'stdin' || target.kind === 'message') {
-    const piped = await readPipedStdin();
+    const piped = attachTakesStdin(texts(flags.attach)) ? undefined : await readPipedStdin();
     if (target.kind === 'stdin' && piped === undefined) {
       throw new GptError('usage', 'gpt cost needs a message, a template, a batch file (.jsonl, .csv), or text piped on stdin');
     }
     const text = composeMessage(target.kind === 'message' ? [target.text] : [], piped);
     if (text === '') throw new GptError('usage', 'empty message: stdin was empty and no message was given');
     const label = target.kind === 'stdin' ? 'stdin' : shorten(target.text);
-    return single(base, target.kind, label, messageRequest(text, base, flagOptions(flags)), ruleFor(flags));
+    return single(base, target.kind, label, messageRequest(text, base, flagOptions(flags)), ruleFor(flags), flags);
   }
 
   if (target.kind === 'template') {
@@ -149,7 +159,7 @@ async function workloadFor(
     const vars = await parseVarFlags(flags.var as string[] | undefined, flags.vars as string | undefined, cwd);
     const rendered = await renderTemplate(template, vars, await readPipedStdin());
     const config = template.profile !== undefined || template.model !== undefined ? await configFor(flags, models, template) : base;
-    return single(config, 'template', template.name, templateRequest(rendered, config, flagOptions(flags)), ruleFor(flags, template));
+    return single(config, 'template', template.name, templateRequest(rendered, config, flagOptions(flags)), ruleFor(flags, template), flags);
   }
 
   // A batch file: each line becomes the request `gpt batch` would send (runner.ts: its messages or the rendered
@@ -227,7 +237,12 @@ async function costEstimate(targetArg: string | undefined, flags: Flags, format:
   const projection = projectRuns({ runs: flags.runs as number | undefined, perDay: flags.perDay as number | undefined, days: flags.days as number | undefined });
   const pricing = { batch: flags.mode === 'openai-batch', cacheHit: (flags.cacheHit as number | undefined) ?? 0, runs: projection.runs };
   const own = [...counted.own.values()];
-  let priced: ModelRow[] = rows.map(({ info, gated }) => priceRow(info, gated, counted.byEncoding.get(info.tokenizer) ?? new Tally(), own, pricing));
+  let priced: ModelRow[] = rows.map(({ info, gated }) => {
+    const tally = counted.byEncoding.get(info.tokenizer) ?? new Tally();
+    const images = work.imageMessages ? attachmentTokens(work.imageMessages, info.id) : 0;
+    const row = priceRow(info, gated, images ? tally.plusInput(images) : tally, own, pricing);
+    return images ? { ...row, imageTokens: images } : row;
+  });
   if (flags.all) priced = [...priced.filter((row) => row.gated), ...sortByCost(priced.filter((row) => !row.gated))];
   const budget = checkBudget(priced, (flags.budget as number | undefined) ?? null);
 

@@ -18,6 +18,7 @@ import { ConversationWriter } from '../conversations/history.js';
 import { conversationsDir } from '../conversations/store.js';
 import { conversationSaver } from '../core/save-conversation.js';
 import { hasTools, openToolbox } from './prompt/tools.js';
+import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -65,13 +66,16 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const hidden = template.confinedTo ? await shadowedBy(template, where) : [];
   if (hidden.length > 0) warn(out, o.display, `using untrusted ${template.path}, which shadows the ${template.name} in ${hidden.join(', ')}`);
   const vars = await parseVarFlags(o.vars, o.varsFile, cwd);
-  const piped = await readPipedStdin();
+  const attachments = await readAttachments(o.attach, cwd);
+  const piped = attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
   const rendered = await renderTemplate(template, vars, piped);
 
   const config = template.profile !== undefined || template.model !== undefined ? await loadConfig(o.config, process.env, cwd, templateHints(template)) : base;
   for (const message of config.warnings) warn(out, o.display, message);
 
-  const { options, messages } = await requestFor(rendered, config, o, cwd);
+  const request = await requestFor(rendered, config, o, cwd);
+  const { options } = request;
+  const messages = attachAll(request.messages, attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m));
   if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
 
   const templateTools = { names: template.tools ?? [], ...(template.confinedTo ? { untrusted: { path: template.path, trust: template.confinedTo.trust } } : {}) };
@@ -148,6 +152,7 @@ async function dryRun(
       cost_usd: plan.cost.priced ? plan.cost.total_usd : null,
       priced: plan.cost.priced,
       exact_tokens: plan.exactTokens,
+      ...(plan.imageTokens ? { image_tokens: plan.imageTokens } : {}),
     };
     out.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return 0;
@@ -160,7 +165,7 @@ async function dryRun(
 function summary(plan: DryRunPlan, config: ResolvedConfig): string[] {
   const lines = [
     `dry run, nothing sent: POST ${plan.url} (profile ${config.profileName}, model ${plan.model})`,
-    `input tokens:  ${int(plan.inputTokens)}${plan.exactTokens ? '' : ' (approximate: another vendor’s tokenizer)'}`,
+    `input tokens:  ${plan.imageTokens ? '~' : ''}${int(plan.inputTokens)}${plan.exactTokens ? '' : ' (approximate: another vendor’s tokenizer)'}${plan.imageTokens ? ` (~${int(plan.imageTokens)} for images, by OpenAI's formula)` : ''}`,
     `output tokens: ${plan.output.tokens === null ? plan.output.from : `${int(plan.output.tokens)} (${plan.output.from})`}`,
   ];
   const { cost } = plan;

@@ -4,15 +4,18 @@
  * cost of a finished one.
  */
 import { costOf } from '../accounting/cost.js';
+import { attachmentTokens } from '../attachments/image-tokens.js';
+import { guardWindow } from './window.js';
 import { type ChatMessage, type Cost, GptError, type Price, type TextCounter, type Usage } from '../domain/index.js';
 
 /** What the pipeline needs to know of a model: its price (null when unknown) and context window. */
 export interface ModelFacts {
   price: Price | null;
   contextWindow: number | null;
+  /** Most input tokens, when the price table says. */
+  maxInputTokens?: number | null;
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
 
 /** Usage from token counts alone (a budget check, a dry run): estimated, nothing cached or reasoned. */
 export function estimatedUsage(inputTokens: number, outputTokens = 0): Usage {
@@ -29,31 +32,21 @@ export interface PromptCheck {
   model: string;
   messages: readonly ChatMessage[];
   maxCost?: number;
+  /** The output cap, which the window must hold beside the input. */
+  maxOutputTokens?: number;
 }
 
 /**
  * Before sending: warns when the prompt is over the model's context window and refuses (budget) a prompt whose
  * input alone costs more than --max-cost. Returns the input tokens when it counted them.
  */
-export async function checkBeforeSending(prompt: PromptCheck, facts: ModelFacts, counter: () => Promise<TextCounter>, warn: (message: string) => void): Promise<number | undefined> {
+export async function checkBeforeSending(prompt: PromptCheck, facts: ModelFacts, counter: () => Promise<TextCounter>): Promise<number | undefined> {
   const { model, maxCost } = prompt;
-  const window = facts.contextWindow;
-  const chars = prompt.messages.reduce((n, m) => n + m.content.length, 0);
-  // Counting costs ~0.3 s per MB: do it only where it can change the outcome (a budget, or a prompt
-  // near the context window); far over the window, a 4-chars-per-token estimate is enough to warn.
-  if (window !== null && maxCost === undefined && chars / 4 > 2 * window) {
-    warn(`the prompt is about ${int(Math.round(chars / 4))} tokens (estimated), over ${model}'s context window of ${int(window)}; the API will probably refuse it`);
-    return undefined;
-  }
-  if (maxCost === undefined && (window === null || chars <= window)) return undefined;
-  const inputTokens = (await counter()).countChat(prompt.messages);
-  if (window !== null && inputTokens > window) {
-    warn(`the prompt is ${int(inputTokens)} tokens, over ${model}'s context window of ${int(window)}; the API will probably refuse it`);
-  }
-  if (maxCost !== undefined && facts.price) {
-    const inputCost = costOf(estimatedUsage(inputTokens), facts.price).total_usd;
-    if (inputCost > maxCost) throw new GptError('budget', `the prompt alone would cost $${inputCost.toFixed(6)} on ${model}, over --max-cost $${maxCost}; nothing was sent`);
-  }
+  const counted = await guardWindow(model, prompt.messages, prompt.maxOutputTokens, facts, counter);
+  if (maxCost === undefined || !facts.price) return counted;
+  const inputTokens = counted ?? (await counter()).countChat(prompt.messages) + attachmentTokens(prompt.messages, model);
+  const inputCost = costOf(estimatedUsage(inputTokens), facts.price).total_usd;
+  if (inputCost > maxCost) throw new GptError('budget', `the prompt alone would cost $${inputCost.toFixed(6)} on ${model}, over --max-cost $${maxCost}; nothing was sent`);
   return inputTokens;
 }
 

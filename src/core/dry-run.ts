@@ -12,6 +12,7 @@ import { chatCompletionsBody } from '../providers/chat-completions.js';
 import { responsesBody, unsupportedByResponses } from '../providers/responses.js';
 import { apiFor } from '../providers/types.js';
 import { estimatedUsage } from './budget.js';
+import { attachmentTokens } from '../attachments/image-tokens.js';
 
 export interface OutputAssumption {
   /** Output tokens assumed for the estimate; null when nothing says how long the answer will be. */
@@ -26,6 +27,8 @@ export interface DryRunPlan {
   body: Record<string, unknown>;
   model: string;
   inputTokens: number;
+  /** Of the input, image tokens by OpenAI's formula (approximate). */
+  imageTokens: number;
   /** False when the tokenizer only approximates the model's own (another vendor's model). */
   exactTokens: boolean;
   output: OutputAssumption;
@@ -62,7 +65,8 @@ export async function planDryRun(
 
   const info = lookupModel(request.model, config.pricing);
   const counter = await loadCounter(request.model);
-  const inputTokens = counter.countChat(request.messages);
+  const imageTokens = attachmentTokens(request.messages, request.model);
+  const inputTokens = counter.countChat(request.messages) + imageTokens;
   const cost = costOf(estimatedUsage(inputTokens, output.tokens ?? 0), info.price);
   return {
     api,
@@ -70,6 +74,7 @@ export async function planDryRun(
     body,
     model: request.model,
     inputTokens,
+    imageTokens,
     exactTokens: counter.exact,
     output,
     cost,

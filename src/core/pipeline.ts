@@ -8,6 +8,7 @@ import type { Provider, ProviderEvent } from '../providers/types.js';
 import { type ModelFacts, answerCost, checkBeforeSending, spendMeter } from './budget.js';
 import type { PromptEvent, PromptResult, PromptSink } from './events.js';
 import { validateAnswer } from './schema.js';
+import { attachmentTokens, hasParts } from '../attachments/image-tokens.js';
 
 export interface PromptSpec {
   model: string;
@@ -76,7 +77,7 @@ async function answer(prompt: PromptSpec, deps: PipelineDeps, controller: AbortC
   let meter: Meter | undefined;
   const startedAt = deps.clock.now();
   try {
-    countedInput = await checkBeforeSending(prompt, deps.facts, deps.counter, (message) => deps.emit({ type: 'warning', message }));
+    countedInput = await checkBeforeSending({ ...prompt, maxOutputTokens: prompt.options.maxOutputTokens }, deps.facts, deps.counter);
     if (!deps.facts.price) deps.emit({ type: 'warning', message: `no price known for model '${prompt.model}': cost will show as unknown (add pricing.${prompt.model} to your config)` });
     if (prompt.maxCost !== undefined && deps.facts.price) meter = spendMeter(await deps.counter(), deps.facts.price, countedInput ?? 0, prompt.maxCost);
   } catch (error) {
@@ -157,7 +158,12 @@ async function end(prompt: PromptSpec, deps: PipelineDeps, { collected, startedA
   // Nothing reached the model when the failure came before any answer: then there is nothing to account.
   const answered = collected.text !== '' || collected.usage !== undefined || collected.calls !== undefined;
   let usage = collected.usage;
-  if (!usage && (answered || failure === undefined)) usage = countedUsage(await deps.counter(), prompt.messages, collected.text, true, countedInput);
+  if (!usage && (answered || failure === undefined)) {
+    const counter = await deps.counter();
+    // Images are not text: their tokens come from the formula (the API's reported usage, when it came, wins).
+    const input = countedInput ?? (hasParts(prompt.messages) ? counter.countChat(prompt.messages) + attachmentTokens(prompt.messages, prompt.model) : undefined);
+    usage = countedUsage(counter, prompt.messages, collected.text, true, input);
+  }
   const { firstTextAt, lastTextAt } = collected;
   const shown = usage ?? noUsage();
   const result: PromptResult = {

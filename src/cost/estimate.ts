@@ -86,6 +86,16 @@ export class Tally {
     }
   }
 
+  /** The same requests with `perRequest` more input tokens each (image tokens, which depend on the model, not the encoding). */
+  plusInput(perRequest: number): Tally {
+    const copy = new Tally();
+    Object.assign(copy, { requests: this.requests, input: this.input + perRequest * this.requests, output: this.output, reasoning: this.reasoning });
+    copy.smallInput = this.smallInput + perRequest * (this.requests - this.large.length);
+    copy.smallOutput = this.smallOutput;
+    copy.large.push(...this.large.map((r) => ({ ...r, input: r.input + perRequest })));
+    return copy;
+  }
+
   /**
    * What the requests cost at `price`, with `cacheHit` of every input priced at the cached rate. Small requests are
    * priced as one sum at the base tier (each is under every long-context threshold); large ones one by one.
@@ -178,6 +188,8 @@ export interface ModelRow {
   /** costPerRun × runs; null when unpriced. */
   totalUsd: number | null;
   exactTokens: boolean;
+  /** Of the input, image tokens by OpenAI's formula for the model (approximate); absent without images. */
+  imageTokens?: number;
 }
 
 /** Requests that named their own model (batch lines with `model`): priced on it in every row. */

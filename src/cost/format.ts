@@ -74,7 +74,7 @@ function budgetCell(row: ModelRow, budget: BudgetVerdict): string {
 }
 
 function estimateCells(report: EstimateReport, row: ModelRow): string[] {
-  const cells = [row.info.id, `${row.exactTokens ? '' : '~'}${int(row.inputTokens)}`];
+  const cells = [row.info.id, `${row.exactTokens && !row.imageTokens ? '' : '~'}${int(row.inputTokens)}`];
   if (report.cacheHit > 0) cells.push(int(row.cachedInputTokens));
   cells.push(int(row.outputTokens), row.costPerRun.priced ? formatUsd(row.costPerRun.total_usd) : 'unpriced', int(row.runs), usd(row.totalUsd));
   if (report.budget.budgetUsd !== null) cells.push(budgetCell(row, report.budget));
@@ -132,6 +132,8 @@ export function estimateNotes(report: EstimateReport): string[] {
   }
   const approximate = report.rows.filter((row) => !row.exactTokens).map((row) => row.info.id);
   if (approximate.length) notes.push(`~ approximate input tokens (o200k_base stands in for the model's own tokenizer): ${approximate.join(', ')}`);
+  const images = report.rows.filter((row) => row.imageTokens).map((row) => `${row.info.id} ~${int(row.imageTokens!)}`);
+  if (images.length) notes.push(`~ image tokens by OpenAI's published formula, approximate (the API's usage is the real figure): ${images.join(', ')}`);
   for (const row of report.rows) {
     if (!row.costPerRun.priced) notes.push(`no price known for ${row.info.id}: add pricing."${row.info.id}" {input, output} (USD per 1M tokens) to your config`);
   }
@@ -227,6 +229,7 @@ export function estimateJson(report: EstimateReport): Record<string, unknown> {
       tokenizer: row.info.tokenizer,
       budget_gated: row.gated,
       over_budget: report.budget.over.includes(row),
+      ...(row.imageTokens ? { image_tokens: row.imageTokens } : {}),
       ...(batch ? { input_tokens_per_line: batch.inputPerLine.get(row.info.tokenizer) ?? null } : {}),
     })),
     budget_usd: report.budget.budgetUsd,

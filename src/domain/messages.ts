@@ -18,6 +18,7 @@ export interface ToolCall {
 
 export interface ChatMessage {
   role: Role;
+  /** The text; with `parts`, the text part that comes first. */
   content: string;
   /** An opaque Responses API input item sent as it is (a `/responses/compact` output item); other APIs never get one. */
   item?: unknown;
@@ -25,7 +26,17 @@ export interface ChatMessage {
   toolCalls?: ToolCall[];
   /** A `tool` message: the call it answers. */
   toolCallId?: string;
+  /** Images and files sent beside the text (`-a`); absent for the common text-only message. */
+  parts?: ContentPart[];
 }
+
+/** How closely an image is looked at (`--detail`); it sets what the image costs. */
+export type ImageDetail = 'low' | 'high' | 'auto';
+
+/** An attachment as the wire carries it: a data URL (bytes read here) or a URL the API fetches itself. */
+export type ContentPart =
+  | { type: 'image'; url: string; detail: ImageDetail; name: string; width?: number; height?: number }
+  | { type: 'file'; name: string; dataUrl?: string; url?: string };
 
 /** Puts `system` first in place of a leading system message (so `-s` overrides a template's system prompt). */
 export function withSystem(messages: ChatMessage[], system: string | undefined): ChatMessage[] {

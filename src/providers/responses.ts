@@ -24,7 +24,7 @@ export function responsesBody(request: ProviderRequest, stream: boolean): Json {
   const rest = request.messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
   const body: Json = { model: request.model };
   if (system.length > 0) body.instructions = system.map((m) => m.content).join('\n\n');
-  body.input = rest.length === 1 && rest[0]!.role === 'user' && rest[0]!.item === undefined ? rest[0]!.content : responsesItems(rest);
+  body.input = rest.length === 1 && rest[0]!.role === 'user' && rest[0]!.item === undefined && !rest[0]!.parts?.length ? rest[0]!.content : responsesItems(rest);
   if (request.tools?.length) [body.tools, body.tool_choice] = [responsesTools(request.tools), 'auto'];
   body.store = false;
   if (stream) body.stream = true;

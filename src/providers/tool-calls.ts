@@ -1,4 +1,5 @@
 /** Tool calls in the two API shapes: the request's `tools` and messages, and calls assembled from answers. */
+import { chatContent, responsesContent } from './parts.js';
 import type { ChatMessage, ToolCall, ToolSpec } from '../domain/index.js';
 import { type Json, isObject } from './shape.js';
 
@@ -20,16 +21,17 @@ export function chatMessage(m: ChatMessage): Json {
       tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
     };
   }
-  return { role: m.role, content: m.content };
+  return { role: m.role, content: chatContent(m) };
 }
 
 /** Responses input items for a conversation with tool turns: messages, `function_call` and `function_call_output` items. */
 export function responsesItems(messages: ChatMessage[]): Json[] {
   const items: Json[] = [];
   for (const m of messages) {
-    if (m.role === 'tool') items.push({ type: 'function_call_output', call_id: m.toolCallId ?? '', output: m.content });
+    if (m.item !== undefined) items.push(m.item as Json);
+    else if (m.role === 'tool') items.push({ type: 'function_call_output', call_id: m.toolCallId ?? '', output: m.content });
     else {
-      if (m.content !== '' || !m.toolCalls?.length) items.push({ role: m.role, content: m.content });
+      if (m.content !== '' || !m.toolCalls?.length) items.push({ role: m.role, content: responsesContent(m) });
       for (const c of m.toolCalls ?? []) items.push({ type: 'function_call', call_id: c.id, name: c.name, arguments: c.arguments });
     }
   }

@@ -2,7 +2,7 @@
 import { flagOptions } from '../../config/load.js';
 import type { PromptDisplay } from './runner.js';
 import type { ToolFlags } from './tools.js';
-import type { GenerationOptions } from '../../domain/index.js';
+import type { GenerationOptions, ImageDetail } from '../../domain/index.js';
 
 /** What config loading reads from the command line (--config, --profile, --model, --base-url). */
 export type ConfigFlags = { config?: string; profile?: string; model?: string; baseUrl?: string };
@@ -18,6 +18,10 @@ export interface PromptFlags {
   schemaFile?: string;
   /** -T, --mcp, --yes, --max-tool-rounds. */
   tools: ToolFlags;
+  /** -a/--attach PATH|URL|- (repeatable), in order. */
+  attach: string[];
+  /** --detail low|high|auto for attached images. */
+  detail?: ImageDetail;
 }
 
 export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -41,7 +45,8 @@ export function readPromptFlags(flags: Record<string, unknown>): PromptFlags {
       verbose: flags.verbose === true,
       color: flags.color !== false,
     },
-    ...defined({ maxCost: number(flags.maxCost), schemaFile: text(flags.schema) }),
+    attach: texts(flags.attach),
+    ...defined({ maxCost: number(flags.maxCost), schemaFile: text(flags.schema), detail: text(flags.detail) as ImageDetail | undefined }),
     tools: { tools: texts(flags.tool), mcp: texts(flags.mcp), yes: flags.yes === true, ...defined({ maxToolRounds: number(flags.maxToolRounds) }) },
   };
 }
