@@ -27,7 +27,17 @@ describe('gpt chat options', () => {
       config: {},
       generation: {},
       display: { json: false, quiet: false, raw: false, verbose: false, color: true },
+      continue: false,
+      interactive: false,
+      compact: false,
     });
+  });
+
+  it('conversation flags: -c, --cid, -i, --compact, --no-save (absent: config decides)', () => {
+    const { positional, flags } = parsed(['chat', '-c', '--cid', '01JD3', '-i', '--compact', '--no-save']);
+    expect(parseChatOptions(positional, flags)).toMatchObject({ continue: true, cid: '01JD3', interactive: true, compact: true, save: false });
+    expect(parseChatOptions(...Object.values(parsed(['chat', '--save', 'x'])) as [unknown[], Record<string, unknown>]).save).toBe(true);
+    expect('save' in parseChatOptions(...Object.values(parsed(['chat', 'x'])) as [unknown[], Record<string, unknown>])).toBe(false);
   });
 
   it('every flag lands in its typed place', () => {
@@ -42,6 +52,9 @@ describe('gpt chat options', () => {
       display: { json: true, quiet: true, raw: true, verbose: true, color: false },
       maxCost: 0.5,
       schemaFile: 's.json',
+      continue: false,
+      interactive: false,
+      compact: false,
     });
   });
 });
