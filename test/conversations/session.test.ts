@@ -44,6 +44,15 @@ describe('gpt chat -i over piped stdin', () => {
   });
 });
 
+describe('a session then -c', () => {
+  it('continues with the model of the last turn (after /model)', async () => {
+    const home = makeHome();
+    await runCli(['chat', '-i'], { home, stdin: 'a\n/model gpt-5.2\nb\n', env: env() });
+    await runCli(['chat', '-c', 'c'], { home, env: env() });
+    expect(bodies().map((b) => b.model)).toEqual(['gpt-5-mini', 'gpt-5.2', 'gpt-5.2']);
+  });
+});
+
 const hasScript = (() => {
   try {
     execFileSync('script', ['--version'], { stdio: 'ignore' });
