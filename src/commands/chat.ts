@@ -81,7 +81,9 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
 async function startChat(o: ChatOptions): Promise<ChatStart> {
   const resumed = await resumeConversation(o);
   const header = resumed?.conversation.header;
-  const config = await loadConfig(o.config, process.env, process.cwd(), header ? { profileHint: header.profile, modelHint: header.model } : {});
+  // The model of the last turn (a session's /model may have changed it), else the conversation's.
+  const model = resumed?.conversation.turns.at(-1)?.model ?? header?.model;
+  const config = await loadConfig(o.config, process.env, process.cwd(), header ? { profileHint: header.profile, modelHint: model! } : {});
   for (const message of [...config.warnings, ...(resumed?.warnings ?? [])]) warn(out, o.display, message);
   const base = await withSchemaFlag(messageRequest('', config, o.generation).options, o);
   const system = o.generation.system ?? (header ? header.system : base.system);

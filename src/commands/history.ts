@@ -25,7 +25,9 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     const conversation = await loadConversation(dir, await resolveId(dir, id));
     for (const line of conversation.skipped) process.stderr.write(`gpt: warning: ${conversation.path}: line ${line} is torn or not a record; skipped\n`);
     const { header, turns, compactions } = conversation;
-    process.stdout.write(json ? `${JSON.stringify({ conversation: header, turns, compactions }, null, 2)}\n` : markdown(conversation));
+    // Stored answers came from a server: on a terminal their control characters are shown, not obeyed.
+    const shown = process.stdout.isTTY ? escapeControls : (text: string) => text;
+    process.stdout.write(json ? `${JSON.stringify({ conversation: header, turns, compactions }, null, 2)}\n` : shown(markdown(conversation)));
     return 0;
   }
   if (action === 'rm') return remove(dir, id, flags.all === true, flags.yes === true);

@@ -28,7 +28,17 @@ describe('gpt chat options', () => {
       generation: {},
       display: { json: false, quiet: false, raw: false, verbose: false, color: true },
       tools: { tools: [], mcp: [], yes: false },
+      continue: false,
+      interactive: false,
+      compact: false,
     });
+  });
+
+  it('conversation flags: -c, --cid, -i, --compact, --no-save (absent: config decides)', () => {
+    const { positional, flags } = parsed(['chat', '-c', '--cid', '01JD3', '-i', '--compact', '--no-save']);
+    expect(parseChatOptions(positional, flags)).toMatchObject({ continue: true, cid: '01JD3', interactive: true, compact: true, save: false });
+    expect(parseChatOptions(...Object.values(parsed(['chat', '--save', 'x'])) as [unknown[], Record<string, unknown>]).save).toBe(true);
+    expect('save' in parseChatOptions(...Object.values(parsed(['chat', 'x'])) as [unknown[], Record<string, unknown>])).toBe(false);
   });
 
   it('every flag lands in its typed place', () => {
@@ -44,6 +54,9 @@ describe('gpt chat options', () => {
       maxCost: 0.5,
       schemaFile: 's.json',
       tools: { tools: [], mcp: [], yes: false },
+      continue: false,
+      interactive: false,
+      compact: false,
     });
   });
 

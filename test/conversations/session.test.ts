@@ -44,6 +44,15 @@ describe('gpt chat -i over piped stdin', () => {
   });
 });
 
+describe('a session then -c', () => {
+  it('continues with the model of the last turn (after /model)', async () => {
+    const home = makeHome();
+    await runCli(['chat', '-i'], { home, stdin: 'a\n/model gpt-5.2\nb\n', env: env() });
+    await runCli(['chat', '-c', 'c'], { home, env: env() });
+    expect(bodies().map((b) => b.model)).toEqual(['gpt-5-mini', 'gpt-5.2', 'gpt-5.2']);
+  });
+});
+
 const hasScript = (() => {
   try {
     execFileSync('script', ['--version'], { stdio: 'ignore' });
@@ -58,7 +67,8 @@ const prompt = (before: string, text = '> ') => new RegExp(`${before}${text.repl
 
 /** A session on a pty: `steps` each wait for text in the output, then type. */
 function onPty(home: string, args: string[], steps: Array<[RegExp, string]>): Promise<{ code: number | null; output: string }> {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ');
+  // exec: gpt itself is the pty's foreground process, so Ctrl-C reaches it and not a shell that would die of it.
+  const command = `exec ${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')}`;
   return new Promise((resolve) => {
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...cleanEnv(home), ...env() }, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
@@ -123,5 +133,20 @@ describe.skipIf(!hasScript)('gpt chat on a terminal', () => {
     expect(r.output).toMatch(/continuing [0-9A-Z]{26} \(1 turns?\)/);
     expect(bodies()[1]!.messages.map((m) => m.content)).toEqual(['remember 42', 'Hello from the mock.', 'what number?']);
     expect(r.output).toMatch(/> \u001b\[3G\u001b\[\?2004l\r?\n$/);
+  });
+
+  it('Ctrl-C during an answer stops it; the session goes on and the stopped turn is neither stored nor resent', async () => {
+    const home = makeHome();
+    server.enqueue({ kind: 'stall-mid-stream', afterChunks: 1, text: 'Partial answer that stalls' });
+    const r = await onPty(home, ['chat'], [
+      [prompt(''), 'tell me a long story\r'],
+      [/Partial/, '\u0003'],
+      [prompt('interrupted[^]*'), 'hi\r'],
+      [prompt('session: 1 turn[^]*'), '/exit\r'],
+    ]);
+    expect(r.code).toBe(0);
+    expect(bodies()[1]!.messages).toEqual([{ role: 'user', content: 'hi' }]);
+    const history = JSON.parse((await runCli(['history', '--json'], { home })).stdout).conversations;
+    expect(history).toMatchObject([{ title: 'hi', turns: 1 }]);
   });
 });
