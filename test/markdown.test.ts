@@ -185,6 +185,15 @@ describe('MarkdownStream and terminal sequences in the model text', () => {
     expect(screenOf(streamed, 80)).toEqual([shown, '']);
   });
 
+  it('drops sequences written as character references, which marked decodes (&#27; is ESC)', () => {
+    const doc = '# T&#27;]0;x&#7;itle\nsee &#27;[2J[here](https://e.example/&#27;[2J) `&#x9b;2J` &#155;\n| a&#27;[31m |\n|---|\n| ![i&#27;](p) |\n\n- item &#27;c\n';
+    for (const chunks of [[doc], [...doc]]) {
+      const out = bytes(chunks);
+      // eslint-disable-next-line no-control-regex
+      expect(ours(out)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    }
+  });
+
   it('drops sequences inside fenced code, headings and tables', () => {
     const doc = `# T${OSC_TITLE}itle\n\`\`\`sh\nrm${CLEAR} -rf\n\`\`\`\n| a${CLEAR} |\n|---|\n| b${OSC_TITLE} |\n\nend${OSC_TITLE}\n`;
     for (const chunks of [[doc], [...doc]]) {

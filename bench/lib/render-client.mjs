@@ -46,7 +46,8 @@ function pass() {
   bytes += md.end().length;
   const totalMs = performance.now() - start;
   const sorted = [...times].sort((a, b) => a - b);
-  return { totalMs, usPerToken: (totalMs * 1000) / tokens.length, p99Us: sorted[Math.floor(sorted.length * 0.99)] * 1000, maxMs: sorted.at(-1), bytes };
+  const withoutLongest = ((totalMs - sorted.at(-1)) * 1000) / (tokens.length - 1);
+  return { totalMs, usPerToken: (totalMs * 1000) / tokens.length, withoutLongestUs: withoutLongest, p99Us: sorted[Math.floor(sorted.length * 0.99)] * 1000, maxMs: sorted.at(-1), bytes };
 }
 
 const first = pass(); // includes loading highlight.js at the first code fence
