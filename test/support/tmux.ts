@@ -30,7 +30,7 @@ export class Tmux {
   }
 
   #tmux(args: string[]): string {
-    return execFileSync('tmux', ['-L', this.#socket, '-f', join(this.#dir, 'tmux.conf'), ...args], { env: this.#env, encoding: 'utf8' });
+    return execFileSync('tmux', ['-u', '-L', this.#socket, '-f', join(this.#dir, 'tmux.conf'), ...args], { env: this.#env, encoding: 'utf8' });
   }
 
   /**
