@@ -25,7 +25,8 @@ export class Tmux {
   #sessions = 0;
 
   constructor(env: Record<string, string>) {
-    this.#env = env;
+    // The server's socket goes in our temp dir too, so close() leaves nothing behind.
+    this.#env = { ...env, TMUX_TMPDIR: this.#dir };
     writeFileSync(join(this.#dir, 'tmux.conf'), 'set -g status off\nset -g history-limit 2000\n');
   }
 
