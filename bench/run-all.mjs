@@ -1,22 +1,23 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: the start-up, streaming, `gpt cost` and `gpt batch` benches, against the built CLI (run
+ * `npm run bench`: the start-up, streaming, TTY render, `gpt cost` and `gpt batch` benches, against the built CLI (run
  * `npm run build` first). Prints a compact Markdown summary (for the README) and the detailed tables, and writes
  * both to bench/.out/summary.md (raw samples: bench/.out/startup.json, stream.json, cost.json, batch.json).
  * About 7 minutes on 2 cores, 3 of them the cost bench (its tiktoken ceiling takes ~50 s a round).
  *
- * Run: node bench/run-all.mjs [--quick] [--only startup,stream,cost,batch]
+ * Run: node bench/run-all.mjs [--quick] [--only startup,stream,render,cost,batch]
  *   --quick  a smoke test: 5 start-up runs, 3 stream runs of 50,000 chunks, one 10 MB cost run, one short batch round
  *   --only   run just the named benches (comma-separated)
  * The batch bench here is lighter than `node bench/batch.mjs` (fewer requests at c = 1 and 8), to keep the total short.
  */
 import { run as runBatch } from './batch.mjs';
 import { run as runCost } from './cost.mjs';
+import { run as runRender } from './render.mjs';
 import { run as runStartup } from './startup.mjs';
 import { run as runStream } from './stream.mjs';
 import { HAS_RUSAGE, fmt, machineLine, mdTable, writeOut } from './lib/harness.mjs';
 
-const BENCHES = ['startup', 'stream', 'cost', 'batch'];
+const BENCHES = ['startup', 'stream', 'render', 'cost', 'batch'];
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? BENCHES : (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean);
@@ -30,6 +31,7 @@ const started = performance.now();
 
 const startup = only.includes('startup') ? await runStartup(quick ? { runs: 5, warmups: 1, log } : { runs: 15, warmups: 2, log }) : undefined;
 const stream = only.includes('stream') ? await runStream(quick ? { runs: 3, warmups: 1, chunks: 50_000, log } : { runs: 5, warmups: 1, chunks: 200_000, log }) : undefined;
+const render = only.includes('render') ? await runRender({ runs: quick ? 2 : 5, log }) : undefined;
 const cost = only.includes('cost') ? await runCost(quick ? { runs: 1, mb: 10, log } : { runs: 3, mb: 100, log }) : undefined;
 const batch = only.includes('batch')
   ? await runBatch(
@@ -100,6 +102,17 @@ if (startup && stream) {
   for (const part of [startup, stream]) if (part) detailParts.push(part.markdown, '');
 }
 
+if (render) {
+  const r = render.stats;
+  summaryParts.push(
+    mdTable(
+      ['TTY path: live Markdown', 'µs per token, warm', 'µs per token, first pass', 'tok/s ÷ 1,000'],
+      [[`${render.tokens.toLocaleString('en-US')} tokens, one write per token, 120×40`, fmt(r.warmUs, 0, { range: false }), fmt(r.firstUs, 0, { range: false }), fmt(r.headroom, 1, { range: false })]],
+    ),
+    '',
+  );
+  detailParts.push(render.markdown, '');
+}
 if (cost) {
   const c = cost.result;
   summaryParts.push(

@@ -73,7 +73,6 @@ describe.skipIf(!hasTmux)('on a 120×40 terminal (tmux)', () => {
     const streamed = tmux.screen(slow.pane, { styled: true });
     const oneGo = tmux.screen(whole.pane, { styled: true });
     const plain = tmux.screen(slow.pane);
-    if (process.env.SHOW_SCREENS) console.log([early.join('\n'), plain.join('\n')].join('\n=====\n'));
     const footer = footerAt(plain);
     expect(footer).toBeGreaterThan(10);
     // Same rows, same styling, up to the footer (its timings differ).

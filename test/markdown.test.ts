@@ -47,6 +47,31 @@ const DOC = [
   'last line',
 ].join('\n');
 
+/** Less usual constructs: setext underline, HTML, a link definition, indented code, a loose list, nested quotes, wide characters, tabs, an unclosed fence. */
+const EDGE = [
+  'Title',
+  '===',
+  '<details>',
+  '<summary>x</summary>',
+  '',
+  '[ref]: https://example.com "t"',
+  '',
+  '    indented code',
+  '',
+  '- loose one',
+  '',
+  '  more of one',
+  '- two',
+  '> outer',
+  '>> inner',
+  '',
+  '漢字とかなの混じった長い行は二桁の幅で折り返されるのでその行数を数えて消す必要があります。',
+  '\ttabbed | not a table',
+  '```python',
+  'def f():',
+  '\treturn 1',
+].join('\n');
+
 describe('MarkdownStream: what it renders', () => {
   it('lays out headings, paragraphs, lists, code, tables, quotes and rules, and styles them', () => {
     expect(screen([DOC], 40)).toEqual([
@@ -138,10 +163,12 @@ describe('MarkdownStream: live', () => {
   });
 
   it('ends on the same screen however the answer is cut', () => {
-    for (const width of [80, 23]) {
-      const whole = screenOf(bytes([DOC], width), width);
-      expect(screenOf(bytes([...DOC], width), width)).toEqual(whole);
-      for (const seed of [1, 2, 3]) expect(screenOf(bytes(pieces(DOC, seed), width), width)).toEqual(whole);
+    for (const doc of [DOC, EDGE]) {
+      for (const width of [80, 23]) {
+        const whole = screenOf(bytes([doc], width), width);
+        expect(screenOf(bytes([...doc], width), width)).toEqual(whole);
+        for (const seed of [1, 2, 3]) expect(screenOf(bytes(pieces(doc, seed), width), width)).toEqual(whole);
+      }
     }
   });
 
@@ -183,6 +210,15 @@ describe('MarkdownStream and terminal sequences in the model text', () => {
     // eslint-disable-next-line no-control-regex
     expect(ours(streamed)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
     expect(screenOf(streamed, 80)).toEqual([shown, '']);
+  });
+
+  it('drops sequences written as character references, which marked decodes (&#27; is ESC)', () => {
+    const doc = '# T&#27;]0;x&#7;itle\nsee &#27;[2J[here](https://e.example/&#27;[2J) `&#x9b;2J` &#155;\n| a&#27;[31m |\n|---|\n| ![i&#27;](p) |\n\n- item &#27;c\n';
+    for (const chunks of [[doc], [...doc]]) {
+      const out = bytes(chunks);
+      // eslint-disable-next-line no-control-regex
+      expect(ours(out)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    }
   });
 
   it('drops sequences inside fenced code, headings and tables', () => {

@@ -13,15 +13,18 @@ export interface TextRenderer {
 }
 
 export interface AnswerOptions {
-  /** Markdown for a colour terminal; absent: the bytes as sent. */
-  renderer?: TextRenderer;
+  /** Markdown for a colour terminal (or its module still loading, in parallel with the request); absent: the bytes as sent. */
+  renderer?: TextRenderer | Promise<TextRenderer>;
   /** True once stdout failed (a reader that left, a full disk): nothing more is written. */
   stdoutFailed: () => boolean;
   /** Told every stdout write, so the footer can start on a line of its own. */
   line?: TerminalLine;
 }
 
-export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, { renderer, stdoutFailed, line }: AnswerOptions): PromptSink {
+export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, { renderer: given, stdoutFailed, line }: AnswerOptions): PromptSink {
+  let renderer = given instanceof Promise ? undefined : given;
+  let loading = given instanceof Promise ? given.then((r) => void (renderer = r)) : undefined;
+  void loading?.then(() => (loading = undefined));
   let pending = '';
   let flushScheduled = false;
   let atLineStart = true;
@@ -31,13 +34,15 @@ export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTT
     atLineStart = text.endsWith('\n');
     line?.wrote(text);
   };
-  const flush = () => {
+  const flush = (): void => {
+    if (loading) return void loading.then(flush); // text before the renderer is loaded waits for it
     flushScheduled = false;
     const text = pending;
     pending = '';
     if (text !== '' && !stdoutFailed()) write(renderer ? renderer.write(text) : text);
   };
   const finish = async () => {
+    await loading;
     flush();
     // Writes are synchronous for files and pipes, but their errors arrive on the next tick.
     await new Promise(setImmediate);

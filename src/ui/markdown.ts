@@ -112,7 +112,8 @@ export class MarkdownStream implements TextRenderer {
     while (this.#tail !== '') {
       const tokens = lexBlocks(this.#tail);
       const first = tokens[0];
-      if (!first) return;
+      // The tokens' raw texts cover the source in order; should they not, show the rest as it came.
+      if (!first || !this.#tail.startsWith(first.raw)) return this.#keepRaw();
       if (first.type === 'space') {
         this.#render(first, first.raw.length);
         continue;

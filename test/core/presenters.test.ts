@@ -65,6 +65,23 @@ describe('the answer on stdout', () => {
     expect(stdout.writes).toEqual(['ONE\n', '<end>']);
   });
 
+  it('holds text that comes while the renderer is still loading, then renders it in order', async () => {
+    const stdout = fakeStream(true);
+    let loaded!: (r: { write: (t: string) => string; end: () => string }) => void;
+    const renderer = new Promise<{ write: (t: string) => string; end: () => string }>((r) => (loaded = r));
+    const sink = answerPresenter(stdout, { renderer, stdoutFailed: () => false });
+    sink(text('a'));
+    await nextTurn();
+    sink(text('b'));
+    await nextTurn();
+    expect(stdout.writes).toEqual([]);
+    loaded({ write: (t) => `[${t}]`, end: () => '<end>\n' });
+    await nextTurn();
+    expect(stdout.writes).toEqual(['[ab]']);
+    await sink({ type: 'finished', result: result({ text: 'ab' }) });
+    expect(stdout.writes).toEqual(['[ab]', '<end>\n']);
+  });
+
   it('writes nothing more once stdout failed', async () => {
     const stdout = fakeStream(true);
     let failed = false;

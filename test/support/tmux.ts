@@ -25,12 +25,13 @@ export class Tmux {
   #sessions = 0;
 
   constructor(env: Record<string, string>) {
-    this.#env = env;
+    // The server's socket goes in our temp dir too, so close() leaves nothing behind.
+    this.#env = { ...env, TMUX_TMPDIR: this.#dir };
     writeFileSync(join(this.#dir, 'tmux.conf'), 'set -g status off\nset -g history-limit 2000\n');
   }
 
   #tmux(args: string[]): string {
-    return execFileSync('tmux', ['-L', this.#socket, '-f', join(this.#dir, 'tmux.conf'), ...args], { env: this.#env, encoding: 'utf8' });
+    return execFileSync('tmux', ['-u', '-L', this.#socket, '-f', join(this.#dir, 'tmux.conf'), ...args], { env: this.#env, encoding: 'utf8' });
   }
 
   /**

@@ -53,7 +53,7 @@ export async function runPrompt(job: ShownPrompt, out: Output = standardOutput()
   const edge = openEdge(job.signal, () => line.interrupted());
   try {
     const usageLog = prepared.usageLog((message) => warn(out, display, message));
-    const sinks = await presenters(job, out, usageLog, () => edge.stdoutError() !== undefined, line);
+    const sinks = presenters(job, out, usageLog, () => edge.stdoutError() !== undefined, line);
     const deps = { ...prepared.deps, signal: edge.signal, emit: fanOut([edge.sink, ...sinks]) };
     const outcome = job.toolbox ? await runToolLoop(prepared.spec, job.toolbox.loop, { ...deps, ...job.toolbox.extras }) : await runPipeline(prepared.spec, deps);
     return settle(outcome, edge.stdoutError());
@@ -102,11 +102,11 @@ function openEdge(outer: AbortSignal | undefined, onSigint: () => void): Edge {
 }
 
 /** In the order they show at the end: spinner gone, the answer's last line, the usage-log warning, the footer, the JSON object. */
-async function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | undefined, stdoutFailed: () => boolean, line: TerminalLine): Promise<PromptSink[]> {
+function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | undefined, stdoutFailed: () => boolean, line: TerminalLine): PromptSink[] {
   const { display } = job;
   const sinks: PromptSink[] = [];
   if (isInteractive(out.stderr) && !display.quiet && !display.json) sinks.push(spinnerPresenter(out.stderr, job.model));
-  if (!display.json) sinks.push(answerPresenter(out.stdout, { renderer: await markdownFor(out.stdout, display), stdoutFailed, line }));
+  if (!display.json) sinks.push(answerPresenter(out.stdout, { renderer: markdownFor(out.stdout, display), stdoutFailed, line }));
   if (usageLog) sinks.push(usageLog);
   sinks.push(...(job.subscribers?.((message) => warn(out, display, message)) ?? []));
   sinks.push(statusPresenter(out.stderr, { ...display, line }));
@@ -114,11 +114,12 @@ async function presenters(job: ShownPrompt, out: Output, usageLog: PromptSink | 
   return sinks;
 }
 
-/** Markdown only for a person at a colour terminal; pipes and files get the bytes as sent. */
-async function markdownFor(stdout: NodeJS.WriteStream, display: PromptDisplay) {
+/** Markdown only for a person at a colour terminal; pipes and files get the bytes as sent. Loads while the request goes out. */
+function markdownFor(stdout: NodeJS.WriteStream, display: PromptDisplay) {
   if (display.raw || !stdout.isTTY || !colorEnabled(stdout, display)) return undefined;
-  const { MarkdownStream } = await import('../../ui/markdown.js');
-  return new MarkdownStream({ columns: () => stdout.columns, rows: () => stdout.rows || Number.POSITIVE_INFINITY });
+  return import('../../ui/markdown.js').then(
+    ({ MarkdownStream }) => new MarkdownStream({ columns: () => stdout.columns, rows: () => stdout.rows || Number.POSITIVE_INFINITY }),
+  );
 }
 
 /** A reader that left ends gpt quietly (exit 0); another stdout failure is exit 9; else the pipeline's failure. */

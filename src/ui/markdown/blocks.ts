@@ -8,6 +8,7 @@ import { Lexer, type Token, type Tokens } from 'marked';
 import stringWidth from 'string-width';
 import wrapAnsi from 'wrap-ansi';
 import { highlightCode } from './highlight.js';
+import { stripTerminalSequences as clean } from './screen.js';
 
 // Only ever used on a colour terminal, so colour is always on here.
 export const c = new Chalk({ level: 1 });
@@ -17,7 +18,10 @@ export const lexBlocks = (text: string): Token[] => new Lexer({ gfm: true }).lex
 
 const wrap = (text: string, width: number): string[] => wrapAnsi(text, Math.max(1, width), { hard: true }).split('\n');
 
-/** Inline tokens (emphasis, code spans, links…) as styled text. */
+/**
+ * Inline tokens (emphasis, code spans, links…) as styled text. marked decodes character references (`&#27;` is
+ * ESC), so every text taken from a token is cleaned again here, before our styling is added.
+ */
 export function inline(tokens: Token[] | undefined): string {
   let out = '';
   for (const token of tokens ?? []) out += inlineToken(token);
@@ -33,24 +37,24 @@ function inlineToken(token: Token): string {
     case 'del':
       return c.strikethrough(inline(token.tokens));
     case 'codespan':
-      return c.cyan(token.text);
+      return c.cyan(clean(token.text));
     case 'br':
       return '\n';
     case 'link': {
       const label = inline(token.tokens);
-      const href = String(token.href);
+      const href = clean(String(token.href));
       return href === token.text || `mailto:${token.text}` === href ? c.underline(label) : `${c.underline(label)} ${c.dim(`(${href})`)}`;
     }
     case 'image':
-      return c.dim(`[image: ${token.text || String(token.href)}]`);
+      return c.dim(`[image: ${clean(token.text || String(token.href))}]`);
     case 'checkbox':
       return ''; // shown by the list item
     case 'text':
-      return token.tokens ? inline(token.tokens) : String(token.text);
+      return token.tokens ? inline(token.tokens) : clean(String(token.text));
     case 'escape':
     case 'html':
     default:
-      return 'text' in token && typeof token.text === 'string' ? token.text : token.raw;
+      return clean('text' in token && typeof token.text === 'string' ? token.text : token.raw);
   }
 }
 
@@ -88,10 +92,10 @@ export function blockLines(token: Token, width: number): string[] {
         .split('\n')
         .flatMap((line) => paragraphLine(line, width));
     case 'text':
-      return wrap(token.tokens ? inline(token.tokens) : String(token.text), width);
+      return wrap(token.tokens ? inline(token.tokens) : clean(String(token.text)), width);
     case 'code': {
       const language = token.codeBlockStyle === 'indented' ? '' : fenceLanguage(token as Tokens.Code);
-      return [codeTop(language), ...codeLines(String(token.text), language, width), codeBottom()];
+      return [codeTop(language), ...codeLines(clean(String(token.text)), language, width), codeBottom()];
     }
     case 'hr':
       return [c.dim('─'.repeat(Math.min(width, 40)))];
