@@ -16,7 +16,7 @@ afterEach(() => {
 function setup() {
   const home = makeHome();
   homes.push(home);
-  return { home, tool: weatherTool(join(home, 'tools-here')), marker: join(home, 'tools-here', 'weather.ran') };
+  return { home, tool: weatherTool(join(home, '.config/gpt/mine')), marker: join(home, '.config/gpt/mine', 'weather.ran') };
 }
 
 function gpt(home: string, args: string[], options: CliOptions = {}) {
@@ -83,7 +83,7 @@ describe('chat completions', () => {
 
   it('a tool that fails (exit ≠ 0) sends its error back; the loop goes on', async () => {
     const { home } = setup();
-    const failing = weatherTool(join(home, 'f'), { command: [process.execPath, '-e', 'process.stderr.write("no network");process.exit(3)'] });
+    const failing = weatherTool(join(home, '.config/gpt/f'), { command: [process.execPath, '-e', 'process.stderr.write("no network");process.exit(3)'] });
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'weather', arguments: '{"city":"Lyon"}' }] }, { kind: 'answer', text: 'Unknown.' });
     const r = await gpt(home, ['chat', '-T', failing, '--yes', 'Umbrella?']);
     expect([r.code, r.stdout]).toEqual([0, 'Unknown.']);

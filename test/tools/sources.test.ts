@@ -36,8 +36,9 @@ describe('bad tool input fails in one line before any request', () => {
     ['a key in its env', 'name: x\ndescription: d\ncommand: [echo]\nenv: [OPENAI_API_KEY]\n', /t\.yaml: env: OPENAI_API_KEY looks like a secret/],
   ])('%s (exit 2)', async (_, yaml, message) => {
     const home = newHome();
-    writeFileSync(join(home, 't.yaml'), yaml);
-    const r = await gpt(home, ['chat', '-T', 't.yaml', '--yes', 'hi']);
+    mkdirSync(join(home, '.config/gpt'), { recursive: true });
+    writeFileSync(join(home, '.config/gpt/t.yaml'), yaml);
+    const r = await gpt(home, ['chat', '-T', '.config/gpt/t.yaml', '--yes', 'hi']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -49,8 +50,8 @@ describe('bad tool input fails in one line before any request', () => {
     const unknown = await gpt(home, ['chat', '-T', 'nosuch', 'hi']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^gpt: -T nosuch: no such tool \(searched .*tools.*\)$/m);
-    const a = weatherTool(join(home, 'a'));
-    const b = weatherTool(join(home, 'b'));
+    const a = weatherTool(join(home, '.config/gpt/a'));
+    const b = weatherTool(join(home, '.config/gpt/b'));
     const twice = await gpt(home, ['chat', '-T', a, '-T', b, 'hi']);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/two tools are named weather: .*a\/weather\.json and .*b\/weather\.json/);
@@ -73,6 +74,11 @@ describe('lookup by name and trust', () => {
     const refused = await gpt(home, ['chat', '-T', 'greet', '--yes', 'hi'], { cwd: project });
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/-T greet: .*tools\/greet\.json is in an untrusted project and would run code; after reading it, trust it with: gpt config trust .*repo/);
+    expect(server.requests).toHaveLength(0);
+
+    const byPath = await gpt(home, ['chat', '-T', 'tools/greet.json', '--yes', 'hi'], { cwd: project });
+    expect(byPath.code).toBe(3);
+    expect(byPath.stderr).toMatch(/-T tools\/greet\.json: .*greet\.json is not in a folder you trust and would run code; after reading it, trust it with: gpt config trust .*repo\/tools$/m);
     expect(server.requests).toHaveLength(0);
 
     expect((await gpt(home, ['config', 'trust', project], { cwd: project })).code).toBe(0);
@@ -106,7 +112,7 @@ describe('lookup by name and trust', () => {
 describe('running a tool file', () => {
   it('only listed environment variables (and PATH) reach the tool, never the key', async () => {
     const home = newHome();
-    const tool = scriptTool(home, 'env', 'process.stdout.write(JSON.stringify(process.env))', { env: ['GPT_TOOL_CITY'] });
+    const tool = scriptTool(join(home, '.config/gpt'), 'env', 'process.stdout.write(JSON.stringify(process.env))', { env: ['GPT_TOOL_CITY'] });
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'env', arguments: '{}' }] }, { kind: 'answer', text: 'ok' });
     const r = await gpt(home, ['chat', '-T', tool, '--yes', 'hi'], { env: { GPT_TOOL_CITY: 'Lyon', OTHER: 'x' } });
     expect(r.code).toBe(0);
@@ -119,7 +125,7 @@ describe('running a tool file', () => {
     const home = newHome();
     const pidFile = join(home, 'child.pid');
     const program = `const c=require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});require('fs').writeFileSync(${JSON.stringify(pidFile)},String(c.pid));setInterval(()=>{},1000)`;
-    const tool = scriptTool(home, 'hang', program, { timeout: 0.5 });
+    const tool = scriptTool(join(home, '.config/gpt'), 'hang', program, { timeout: 0.5 });
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'hang', arguments: '{}' }] }, { kind: 'answer', text: 'gave up' });
     const r = await gpt(home, ['chat', '-T', tool, '--yes', 'hi']);
     expect([r.code, r.stdout]).toEqual([0, 'gave up']);
