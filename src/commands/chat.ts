@@ -7,7 +7,7 @@ import { GptError, type ChatMessage, type GenerationOptions, escapeControls } fr
 import { warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
-import { hasTools, openToolbox } from './prompt/tools.js';
+import { type Toolbox, hasTools, openToolbox } from './prompt/tools.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
@@ -26,15 +26,16 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const config = await loadConfig(o.config);
   for (const message of config.warnings) warn(out, o.display, message);
   const piped = await readPipedStdin();
-  if (o.message.length === 0 && piped === undefined) return interactive(config, o, await withSchemaFlag(messageRequest('', config, o.generation).options, o));
-
+  const session = o.message.length === 0 && piped === undefined;
   const message = composeMessage(o.message, piped);
-  if (message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
+  if (!session && message === '') throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
   const request = messageRequest(message, config, o.generation);
   const options = await withSchemaFlag(request.options, o);
+  // Tools are found and their servers started before anything is sent; they are closed however gpt ends.
   const toolbox = hasTools(o.tools) ? await openToolbox(o.tools, config, process.cwd()) : undefined;
   try {
-    await runPrompt({ ...job(config, o, request.messages, options), ...(toolbox ? { toolbox } : {}) });
+    if (session) return await interactive(config, o, options, toolbox);
+    await runPrompt(job(config, o, request.messages, options, toolbox));
   } finally {
     await toolbox?.close();
   }
@@ -48,12 +49,12 @@ async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promi
   return { ...options, schema: await schemaFromFlag(o.schemaFile, process.cwd()) };
 }
 
-function job(config: ResolvedConfig, o: ChatOptions, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {
-  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
+function job(config: ResolvedConfig, o: ChatOptions, messages: ChatMessage[], options: GenerationOptions, toolbox?: Toolbox): ShownPrompt {
+  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}), ...(toolbox ? { toolbox } : {}) };
 }
 
 /** A multi-turn session on a terminal: each line is a turn; Ctrl-C stops an answer, Ctrl-D or /exit leaves. */
-async function interactive(config: ResolvedConfig, o: ChatOptions, options: GenerationOptions): Promise<number> {
+async function interactive(config: ResolvedConfig, o: ChatOptions, options: GenerationOptions, toolbox?: Toolbox): Promise<number> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   const history: ChatMessage[] = options.system ? [{ role: 'system', content: options.system }] : [];
@@ -77,7 +78,7 @@ async function interactive(config: ResolvedConfig, o: ChatOptions, options: Gene
     rl.pause();
     if (process.stdin.isTTY) process.stdin.setRawMode(false);
     try {
-      const result = await runPrompt(job(config, session, history, options));
+      const result = await runPrompt(job(config, session, history, options, toolbox));
       history.push({ role: 'assistant', content: result.text });
     } catch (error) {
       history.pop();
