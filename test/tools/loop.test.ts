@@ -133,6 +133,18 @@ describe('chat completions', () => {
   });
 });
 
+describe('with other options', () => {
+  it('--schema checks only the final answer; -q shows no tool lines and no footer', async () => {
+    const { home, tool } = setup();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(home, 'answer.json'), JSON.stringify({ type: 'object', properties: { umbrella: { type: 'boolean' } }, required: ['umbrella'], additionalProperties: false }));
+    server.enqueue({ kind: 'answer', toolCalls: [{ name: 'weather', arguments: '{"city":"Lyon"}' }] }, { kind: 'answer', text: '{"umbrella":true}' });
+    const r = await gpt(home, ['chat', '-q', '--schema', 'answer.json', '-T', tool, '--yes', 'Umbrella?']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '{"umbrella":true}', '']);
+    expect(bodies()[0]!.response_format).toMatchObject({ type: 'json_schema' });
+  });
+});
+
 describe('responses API', () => {
   for (const stream of [true, false]) {
     it(`${stream ? 'streamed' : 'not streamed'}: function_call items in, function_call_output items back`, async () => {
