@@ -1,4 +1,5 @@
 /** Where tools come from: files and names, trust, bad input, the environment a tool gets, timeouts, MCP servers, `gpt tools`. */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -161,6 +162,17 @@ describe('MCP servers', () => {
     expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 
+  it('Ctrl-C during the request closes the server and its process group (exit 130)', async () => {
+    const home = newHome();
+    const pidFile = join(home, 'mcp-child.pid');
+    server.enqueue({ kind: 'stall-before-headers' });
+    const r = await gpt(home, ['chat', '--mcp', `${process.execPath} ${MCP_SERVER} spawn-child ${pidFile}`, '--yes', 'hi'], {
+      onSpawn: (child) => void server.waitForRequests(1, 15_000).then(() => child.kill('SIGINT')),
+    });
+    expect(r.code).toBe(130);
+    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  });
+
   it('a configured server by name; a crash mid-call is an error result, not a crash of gpt', async () => {
     const home = newHome();
     mkdirSync(join(home, '.config/gpt'), { recursive: true });
@@ -173,6 +185,22 @@ describe('MCP servers', () => {
     const listed = await gpt(home, ['tools', '--json']);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).map((t: any) => [t.name, t.source])).toEqual([['add', 'mcp:calc'], ['shout', 'mcp:calc'], ['crash', 'mcp:calc']]);
+  });
+
+  it('a configured streamable HTTP server (url)', async () => {
+    const home = newHome();
+    const http = spawn(process.execPath, [resolve(import.meta.dirname, '../support/mcp-http-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((ok) => http.stdout.once('data', (chunk: Buffer) => ok(chunk.toString('utf8').trim())));
+      mkdirSync(join(home, '.config/gpt'), { recursive: true });
+      writeFileSync(join(home, '.config/gpt/config.yaml'), `mcp:\n  servers:\n    web:\n      url: ${url}\n`);
+      server.enqueue({ kind: 'answer', toolCalls: [{ name: 'echo', arguments: '{"text":"hi"}' }] }, { kind: 'answer', text: 'ok' });
+      const r = await gpt(home, ['chat', '--mcp', 'web', '--yes', 'echo']);
+      expect([r.code, r.stdout]).toEqual([0, 'ok']);
+      expect(lastToolReply().content).toBe('echo: hi');
+    } finally {
+      http.kill();
+    }
   });
 
   it('a server that fails to start is one line, exit 2, before any request', async () => {
