@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.js';
 import { readPipedStdin } from '../core/input.js';
 import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
-import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
+import { GptError, type ChatMessage, type GenerationOptions, type ToolSpec } from '../domain/index.js';
 import { findTemplate, shadowedBy } from '../templates/find.js';
 import { parseVarFlags } from '../templates/vars.js';
 import { renderTemplate } from '../templates/render.js';
@@ -14,7 +14,7 @@ import type { Template } from '../templates/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';
-import { hasTools, openToolbox } from './prompt/tools.js';
+import { dryRunTools, hasTools, openToolbox } from './prompt/tools.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -66,9 +66,13 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   for (const message of config.warnings) warn(out, o.display, message);
 
   const { options, messages } = await requestFor(rendered, config, o, cwd);
-  if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
-
   const templateTools = { names: template.tools ?? [], ...(template.confinedTo ? { untrusted: { path: template.path, trust: template.confinedTo.trust } } : {}) };
+  if (o.dryRun) {
+    const offered = hasTools(o.tools, templateTools.names) ? await dryRunTools(o.tools, config, cwd, templateTools) : { tools: [], warnings: [] };
+    for (const message of offered.warnings) warn(out, o.display, message);
+    return dryRun(template, config, o, { model: config.model, messages, options, ...(offered.tools.length > 0 ? { tools: offered.tools } : {}) });
+  }
+
   const toolbox = hasTools(o.tools, templateTools.names) ? await openToolbox(o.tools, config, cwd, templateTools) : undefined;
   try {
     await runPrompt({
@@ -113,7 +117,7 @@ async function dryRun(
   template: Template,
   config: ResolvedConfig,
   o: RunOptions,
-  request: { model: string; messages: ChatMessage[]; options: GenerationOptions },
+  request: { model: string; messages: ChatMessage[]; options: GenerationOptions; tools?: ToolSpec[] },
 ): Promise<number> {
   const output = outputAssumption(template.expect.output_tokens, request.options.maxOutputTokens, capSource(template, o));
   const plan = await planDryRun(config, request, output);

@@ -95,6 +95,10 @@ describe('lookup by name and trust', () => {
     mkdirSync(join(home, '.config/gpt/prompts'), { recursive: true });
     writeFileSync(join(home, '.config/gpt/prompts/triage.md'), '---\ntools: [weather]\n---\nIs it raining in {{city}}?\n');
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'weather', arguments: '{"city":"Lyon"}' }] }, { kind: 'answer', text: 'It rains.' });
+    const dry = await gpt(home, ['run', 'triage', '--var', 'city=Lyon', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout).tools).toEqual([expect.objectContaining({ type: 'function', function: expect.objectContaining({ name: 'weather' }) })]);
+    expect(server.requests).toHaveLength(0);
     const r = await gpt(home, ['run', 'triage', '--var', 'city=Lyon', '--yes']);
     expect([r.code, r.stdout]).toEqual([0, 'It rains.']);
     expect(lastToolReply().content).toBe('rain in Lyon');
