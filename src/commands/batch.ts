@@ -96,6 +96,7 @@ async function prepare(o: BatchOptions): Promise<Job> {
   const template = o.template !== undefined ? await resolveSchema(await findTemplate(o.template, templateWhere(base, cwd))) : undefined;
   const config = template && (template.profile !== undefined || template.model !== undefined) ? await loadConfig(o.flags, process.env, cwd, templateHints(template)) : base;
   for (const message of config.warnings) warn(out, o.flags, message);
+  if (template?.tools?.length) warn(out, o.flags, `${template.name} lists tools, which batch does not run: its lines are sent without them`);
 
   const { system: flagSystem, ...fromFlags } = flagOptions(o.flags);
   const { system: defaultSystem, ...fromDefaults } = config.defaults;

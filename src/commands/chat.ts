@@ -14,7 +14,7 @@ import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 import type { Attachment } from '../attachments/load.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
-import { hasTools, openToolbox } from './prompt/tools.js';
+import { type Toolbox, hasTools, openToolbox } from './prompt/tools.js';
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 
@@ -55,6 +55,8 @@ export interface ChatStart {
   /** The system prompt: -s, else the resumed conversation's, else config's default. */
   system: string | undefined;
   resumed: Resumed | undefined;
+  /** Tools offered in every turn (-T, --mcp), opened once for the whole chat. */
+  toolbox?: Toolbox;
   save: boolean;
 }
 
@@ -63,14 +65,16 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const { o } = start;
   const attachments = await readAttachments(o.attach);
   const piped = o.interactive || attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
-  if (o.interactive || (o.message.length === 0 && piped === undefined && attachments.length === 0)) {
-    const { runSession } = await import('./chat/session.js');
-    return runSession(start);
-  }
+  const session = o.interactive || (o.message.length === 0 && piped === undefined && attachments.length === 0);
   const message = composeMessage(o.message, piped);
-  if (message === '' && attachments.length === 0) throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
+  if (!session && message === '' && attachments.length === 0) throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
+  // Tools are found and their servers started before anything is sent; they are closed however gpt ends.
   const toolbox = hasTools(o.tools) ? await openToolbox(o.tools, start.config, process.cwd()) : undefined;
   try {
+    if (session) {
+      const { runSession } = await import('./chat/session.js');
+      return await runSession({ ...start, ...(toolbox ? { toolbox } : {}) });
+    }
     await runPrompt({ ...(await oneShot(start, message, attachments)), ...(toolbox ? { toolbox } : {}) });
   } finally {
     await toolbox?.close();
@@ -121,6 +125,6 @@ async function oneShot(start: ChatStart, message: string, attachments: readonly 
   };
 }
 
-export function chatJob(config: ResolvedConfig, o: PromptFlags, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {
-  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
+export function chatJob(config: ResolvedConfig, o: PromptFlags, messages: ChatMessage[], options: GenerationOptions, toolbox?: Toolbox): ShownPrompt {
+  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}), ...(toolbox ? { toolbox } : {}) };
 }

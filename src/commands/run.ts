@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.js';
 import { readPipedStdin } from '../core/input.js';
 import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
-import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
+import { GptError, type ChatMessage, type GenerationOptions, type ToolSpec } from '../domain/index.js';
 import { findTemplate, shadowedBy } from '../templates/find.js';
 import { parseVarFlags } from '../templates/vars.js';
 import { renderTemplate } from '../templates/render.js';
@@ -17,7 +17,7 @@ import { runPrompt } from './prompt/runner.js';
 import { ConversationWriter } from '../conversations/history.js';
 import { conversationsDir } from '../conversations/store.js';
 import { conversationSaver } from '../core/save-conversation.js';
-import { hasTools, openToolbox } from './prompt/tools.js';
+import { dryRunTools, hasTools, openToolbox } from './prompt/tools.js';
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
@@ -76,9 +76,13 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const request = await requestFor(rendered, config, o, cwd);
   const { options } = request;
   const messages = attachAll(request.messages, attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m));
-  if (o.dryRun) return dryRun(template, config, o, { model: config.model, messages, options });
-
   const templateTools = { names: template.tools ?? [], ...(template.confinedTo ? { untrusted: { path: template.path, trust: template.confinedTo.trust } } : {}) };
+  if (o.dryRun) {
+    const offered = hasTools(o.tools, templateTools.names) ? await dryRunTools(o.tools, config, cwd, templateTools) : { tools: [], warnings: [] };
+    for (const message of offered.warnings) warn(out, o.display, message);
+    return dryRun(template, config, o, { model: config.model, messages, options, ...(offered.tools.length > 0 ? { tools: offered.tools } : {}) });
+  }
+
   const toolbox = hasTools(o.tools, templateTools.names) ? await openToolbox(o.tools, config, cwd, templateTools) : undefined;
   try {
     await runPrompt({
@@ -132,7 +136,7 @@ async function dryRun(
   template: Template,
   config: ResolvedConfig,
   o: RunOptions,
-  request: { model: string; messages: ChatMessage[]; options: GenerationOptions },
+  request: { model: string; messages: ChatMessage[]; options: GenerationOptions; tools?: ToolSpec[] },
 ): Promise<number> {
   const output = outputAssumption(template.expect.output_tokens, request.options.maxOutputTokens, capSource(template, o));
   const plan = await planDryRun(config, request, output);

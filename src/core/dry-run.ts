@@ -6,7 +6,7 @@
 import { costOf } from '../accounting/cost.js';
 import { lookupModel } from '../accounting/models.js';
 import { loadCounter } from '../accounting/tokenizer.js';
-import type { Cost, ApiShape, ChatMessage, GenerationOptions } from '../domain/index.js';
+import type { Cost, ApiShape, ChatMessage, GenerationOptions, ToolSpec } from '../domain/index.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { chatCompletionsBody } from '../providers/chat-completions.js';
 import { responsesBody, unsupportedByResponses } from '../providers/responses.js';
@@ -53,7 +53,7 @@ export function outputAssumption(expected: number | undefined, cap: number | und
 
 export async function planDryRun(
   config: ResolvedConfig,
-  request: { model: string; messages: ChatMessage[]; options: GenerationOptions },
+  request: { model: string; messages: ChatMessage[]; options: GenerationOptions; tools?: ToolSpec[] },
   output: OutputAssumption,
 ): Promise<DryRunPlan> {
   const { options } = request;

@@ -192,7 +192,8 @@ const noUsage = (): Usage => ({ input_tokens: 0, cached_input_tokens: 0, output_
 async function afterAnswer(prompt: PromptSpec, deps: PipelineDeps, result: PromptResult): Promise<PromptOutcome> {
   if (result.finishReason === 'length') deps.emit({ type: 'warning', message: 'the answer was cut off at the output token limit (--max-output-tokens)' });
   const schema = prompt.options.schema;
-  if (!schema || !prompt.validate) return { result };
+  // A round that called tools is not the answer yet: only the final one is checked.
+  if (!schema || !prompt.validate || result.calls) return { result };
   const problems = await validateAnswer(result.text, schema);
   if (problems.length === 0) return { result };
   const error = new GptError('api', `the answer does not match schema ${schema.name}: ${problems.slice(0, 5).join('; ')} (use --no-validate to accept it anyway)`, { code: 'schema_validation' });

@@ -3,8 +3,8 @@
  * `$XDG_CONFIG_HOME/gpt/tools`. A tool from an untrusted project (./tools outside a trusted directory, a
  * path an untrusted project config added) runs code the user has not chosen: it is refused until trusted.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { GptError } from '../domain/index.js';
 import { loadToolFile } from './file.js';
 import type { ToolFile, ToolWhere } from './types.js';
@@ -22,6 +22,21 @@ interface Folder {
 
 const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
+const canonical = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
+/** A file named by path runs only from a folder that is the user's: trusted, the config dir, or the user's own tools.paths. */
+function trustedFile(file: string, where: ToolWhere): boolean {
+  const own = [...where.trustedDirs, where.configDir, ...where.paths.filter((p) => !where.untrustedPaths.includes(p))].map(canonical);
+  const real = canonical(file);
+  return own.some((dir) => inside(real, dir));
+}
+
 /** The folders searched, in order, each marked when untrusted. */
 export function toolFolders(where: ToolWhere): Folder[] {
   const project = resolve(where.cwd, 'tools');
@@ -37,9 +52,15 @@ function fileIn(dir: string, name: string): string | undefined {
   return EXTENSIONS.map((ext) => join(dir, `${name}${ext}`)).find((file) => existsSync(file));
 }
 
-/** A tool by name or file; a file given on the command line is the user's own choice. */
+/** A tool by name or file; either way, one from a folder the user has not trusted is refused (exit 3). */
 export async function findTool(ref: string, where: ToolWhere, origin = '-T'): Promise<ToolFile> {
-  if (isToolPath(ref)) return loadToolFile(resolve(where.cwd, ref));
+  if (isToolPath(ref)) {
+    const file = resolve(where.cwd, ref);
+    if (existsSync(file) && !trustedFile(file, where)) {
+      throw new GptError('config', `${origin} ${ref}: ${file} is not in a folder you trust and would run code; after reading it, trust it with: gpt config trust ${dirname(file)}`);
+    }
+    return loadToolFile(file);
+  }
   for (const folder of toolFolders(where)) {
     const file = fileIn(folder.dir, ref);
     if (!file) continue;

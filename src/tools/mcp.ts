@@ -54,7 +54,8 @@ export async function connectMcp(server: McpServerSpec): Promise<McpConnection> 
     await client.connect(transport, { timeout: START_TIMEOUT_MS });
     const listed = await client.listTools(undefined, { timeout: START_TIMEOUT_MS });
     const tools = listed.tools.map((t): Tool => ({
-      name: t.name,
+      // The APIs take names of letters, digits, _ and - only: `files.read` is offered as `files_read`.
+      name: t.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
       description: t.description ?? '',
       parameters: t.inputSchema as Record<string, unknown>,
       source: `mcp:${server.name}`,

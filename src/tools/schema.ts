@@ -23,17 +23,27 @@ export async function checkParameters(schema: Record<string, unknown>, source: s
   }
 }
 
-/** Compiles each schema once; `check` returns the problems of a value (empty when it conforms). */
+/**
+ * Compiles each schema once; `check` returns the problems of a value (empty when it conforms). Leniently: an MCP
+ * server's schema may name another draft or use keywords ajv does not know; a schema ajv cannot compile at all
+ * is left to the server to enforce rather than failing the loop.
+ */
 export async function argumentChecker(): Promise<(schema: Record<string, unknown>, value: unknown) => string[]> {
-  const ajv = await newAjv();
-  const cache = new Map<Record<string, unknown>, Validator>();
-  return (schema, value) => {
-    let validate = cache.get(schema);
-    if (!validate) {
-      validate = ajv.compile(schema) as Validator;
-      cache.set(schema, validate);
+  const { Ajv } = await import('ajv');
+  const ajv = new Ajv({ strict: false, validateSchema: false, validateFormats: false, allErrors: true });
+  const cache = new Map<Record<string, unknown>, Validator | null>();
+  const compile = (schema: Record<string, unknown>): Validator | null => {
+    const { $schema: _draft, $id: _id, ...rest } = schema;
+    try {
+      return ajv.compile(rest) as Validator;
+    } catch {
+      return null;
     }
-    if (validate(value)) return [];
+  };
+  return (schema, value) => {
+    if (!cache.has(schema)) cache.set(schema, compile(schema));
+    const validate = cache.get(schema);
+    if (!validate || validate(value)) return [];
     return ajv.errorsText(validate.errors as never, { dataVar: 'arguments', separator: '\n' }).split('\n');
   };
 }

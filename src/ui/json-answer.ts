@@ -30,6 +30,6 @@ export function jsonPresenter(stdout: Pick<NodeJS.WriteStream, 'write'>, { profi
   return (event) => {
     if (stdoutFailed()) return;
     if (event.type === 'finished') stdout.write(`${JSON.stringify(answerJson(event.result, profile, event.result.finishReason), null, 2)}\n`);
-    else if (event.type === 'failed' && (event.result.text !== '' || event.result.tools !== undefined)) stdout.write(`${JSON.stringify(answerJson(event.result, profile, 'error'), null, 2)}\n`);
+    else if (event.type === 'failed' && (event.result.text !== '' || (event.result.tools?.calls.length ?? 0) > 0)) stdout.write(`${JSON.stringify(answerJson(event.result, profile, 'error'), null, 2)}\n`);
   };
 }

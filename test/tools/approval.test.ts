@@ -47,8 +47,8 @@ describe.skipIf(!hasScript)('approval on a terminal', () => {
   it('shows the tool and its arguments; n declines (told to the model), always stops asking for that tool', async () => {
     const home = makeHome();
     homes.push(home);
-    const tool = weatherTool(join(home, 't'));
-    const marker = join(home, 't', 'weather.ran');
+    const tool = weatherTool(join(home, '.config/gpt/t'));
+    const marker = join(home, '.config/gpt/t', 'weather.ran');
     server.enqueue(
       { kind: 'answer', toolCalls: [{ id: 'c1', name: 'weather', arguments: '{"city":"Lyon"}' }] },
       { kind: 'answer', toolCalls: [{ id: 'c2', name: 'weather', arguments: '{"city":"Paris"}' }, { id: 'c3', name: 'weather', arguments: '{"city":"Nice"}' }] },

@@ -16,7 +16,7 @@ afterEach(() => {
 function setup() {
   const home = makeHome();
   homes.push(home);
-  return { home, tool: weatherTool(join(home, 'tools-here')), marker: join(home, 'tools-here', 'weather.ran') };
+  return { home, tool: weatherTool(join(home, '.config/gpt/mine')), marker: join(home, '.config/gpt/mine', 'weather.ran') };
 }
 
 function gpt(home: string, args: string[], options: CliOptions = {}) {
@@ -83,7 +83,7 @@ describe('chat completions', () => {
 
   it('a tool that fails (exit ≠ 0) sends its error back; the loop goes on', async () => {
     const { home } = setup();
-    const failing = weatherTool(join(home, 'f'), { command: [process.execPath, '-e', 'process.stderr.write("no network");process.exit(3)'] });
+    const failing = weatherTool(join(home, '.config/gpt/f'), { command: [process.execPath, '-e', 'process.stderr.write("no network");process.exit(3)'] });
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'weather', arguments: '{"city":"Lyon"}' }] }, { kind: 'answer', text: 'Unknown.' });
     const r = await gpt(home, ['chat', '-T', failing, '--yes', 'Umbrella?']);
     expect([r.code, r.stdout]).toEqual([0, 'Unknown.']);
@@ -130,6 +130,18 @@ describe('chat completions', () => {
     const r = await gpt(home, ['chat', '-T', tool, '--yes', 'x']);
     expect(r.code).toBe(0);
     expect(bodies()[1]!.messages.at(-1).content).toMatch(/^rain in Lyon[^\n]*\n\[gpt: tool result truncated: \d of \d+ tokens shown\]$/);
+  });
+});
+
+describe('with other options', () => {
+  it('--schema checks only the final answer; -q shows no tool lines and no footer', async () => {
+    const { home, tool } = setup();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(home, 'answer.json'), JSON.stringify({ type: 'object', properties: { umbrella: { type: 'boolean' } }, required: ['umbrella'], additionalProperties: false }));
+    server.enqueue({ kind: 'answer', toolCalls: [{ name: 'weather', arguments: '{"city":"Lyon"}' }] }, { kind: 'answer', text: '{"umbrella":true}' });
+    const r = await gpt(home, ['chat', '-q', '--schema', 'answer.json', '-T', tool, '--yes', 'Umbrella?']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, '{"umbrella":true}', '']);
+    expect(bodies()[0]!.response_format).toMatchObject({ type: 'json_schema' });
   });
 });
 

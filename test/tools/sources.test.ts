@@ -1,4 +1,5 @@
 /** Where tools come from: files and names, trust, bad input, the environment a tool gets, timeouts, MCP servers, `gpt tools`. */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,8 +37,9 @@ describe('bad tool input fails in one line before any request', () => {
     ['a key in its env', 'name: x\ndescription: d\ncommand: [echo]\nenv: [OPENAI_API_KEY]\n', /t\.yaml: env: OPENAI_API_KEY looks like a secret/],
   ])('%s (exit 2)', async (_, yaml, message) => {
     const home = newHome();
-    writeFileSync(join(home, 't.yaml'), yaml);
-    const r = await gpt(home, ['chat', '-T', 't.yaml', '--yes', 'hi']);
+    mkdirSync(join(home, '.config/gpt'), { recursive: true });
+    writeFileSync(join(home, '.config/gpt/t.yaml'), yaml);
+    const r = await gpt(home, ['chat', '-T', '.config/gpt/t.yaml', '--yes', 'hi']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -49,8 +51,8 @@ describe('bad tool input fails in one line before any request', () => {
     const unknown = await gpt(home, ['chat', '-T', 'nosuch', 'hi']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^gpt: -T nosuch: no such tool \(searched .*tools.*\)$/m);
-    const a = weatherTool(join(home, 'a'));
-    const b = weatherTool(join(home, 'b'));
+    const a = weatherTool(join(home, '.config/gpt/a'));
+    const b = weatherTool(join(home, '.config/gpt/b'));
     const twice = await gpt(home, ['chat', '-T', a, '-T', b, 'hi']);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/two tools are named weather: .*a\/weather\.json and .*b\/weather\.json/);
@@ -75,6 +77,11 @@ describe('lookup by name and trust', () => {
     expect(refused.stderr).toMatch(/-T greet: .*tools\/greet\.json is in an untrusted project and would run code; after reading it, trust it with: gpt config trust .*repo/);
     expect(server.requests).toHaveLength(0);
 
+    const byPath = await gpt(home, ['chat', '-T', 'tools/greet.json', '--yes', 'hi'], { cwd: project });
+    expect(byPath.code).toBe(3);
+    expect(byPath.stderr).toMatch(/-T tools\/greet\.json: .*greet\.json is not in a folder you trust and would run code; after reading it, trust it with: gpt config trust .*repo\/tools$/m);
+    expect(server.requests).toHaveLength(0);
+
     expect((await gpt(home, ['config', 'trust', project], { cwd: project })).code).toBe(0);
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'greet', arguments: '{"city":"Lyon"}' }] });
     const trusted = await gpt(home, ['chat', '-T', 'greet', '--yes', 'hi'], { cwd: project });
@@ -88,6 +95,10 @@ describe('lookup by name and trust', () => {
     mkdirSync(join(home, '.config/gpt/prompts'), { recursive: true });
     writeFileSync(join(home, '.config/gpt/prompts/triage.md'), '---\ntools: [weather]\n---\nIs it raining in {{city}}?\n');
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'weather', arguments: '{"city":"Lyon"}' }] }, { kind: 'answer', text: 'It rains.' });
+    const dry = await gpt(home, ['run', 'triage', '--var', 'city=Lyon', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout).tools).toEqual([expect.objectContaining({ type: 'function', function: expect.objectContaining({ name: 'weather' }) })]);
+    expect(server.requests).toHaveLength(0);
     const r = await gpt(home, ['run', 'triage', '--var', 'city=Lyon', '--yes']);
     expect([r.code, r.stdout]).toEqual([0, 'It rains.']);
     expect(lastToolReply().content).toBe('rain in Lyon');
@@ -106,7 +117,7 @@ describe('lookup by name and trust', () => {
 describe('running a tool file', () => {
   it('only listed environment variables (and PATH) reach the tool, never the key', async () => {
     const home = newHome();
-    const tool = scriptTool(home, 'env', 'process.stdout.write(JSON.stringify(process.env))', { env: ['GPT_TOOL_CITY'] });
+    const tool = scriptTool(join(home, '.config/gpt'), 'env', 'process.stdout.write(JSON.stringify(process.env))', { env: ['GPT_TOOL_CITY'] });
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'env', arguments: '{}' }] }, { kind: 'answer', text: 'ok' });
     const r = await gpt(home, ['chat', '-T', tool, '--yes', 'hi'], { env: { GPT_TOOL_CITY: 'Lyon', OTHER: 'x' } });
     expect(r.code).toBe(0);
@@ -119,7 +130,7 @@ describe('running a tool file', () => {
     const home = newHome();
     const pidFile = join(home, 'child.pid');
     const program = `const c=require('child_process').spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});require('fs').writeFileSync(${JSON.stringify(pidFile)},String(c.pid));setInterval(()=>{},1000)`;
-    const tool = scriptTool(home, 'hang', program, { timeout: 0.5 });
+    const tool = scriptTool(join(home, '.config/gpt'), 'hang', program, { timeout: 0.5 });
     server.enqueue({ kind: 'answer', toolCalls: [{ name: 'hang', arguments: '{}' }] }, { kind: 'answer', text: 'gave up' });
     const r = await gpt(home, ['chat', '-T', tool, '--yes', 'hi']);
     expect([r.code, r.stdout]).toEqual([0, 'gave up']);
@@ -155,6 +166,17 @@ describe('MCP servers', () => {
     expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
   });
 
+  it('Ctrl-C during the request closes the server and its process group (exit 130)', async () => {
+    const home = newHome();
+    const pidFile = join(home, 'mcp-child.pid');
+    server.enqueue({ kind: 'stall-before-headers' });
+    const r = await gpt(home, ['chat', '--mcp', `${process.execPath} ${MCP_SERVER} spawn-child ${pidFile}`, '--yes', 'hi'], {
+      onSpawn: (child) => void server.waitForRequests(1, 15_000).then(() => child.kill('SIGINT')),
+    });
+    expect(r.code).toBe(130);
+    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  });
+
   it('a configured server by name; a crash mid-call is an error result, not a crash of gpt', async () => {
     const home = newHome();
     mkdirSync(join(home, '.config/gpt'), { recursive: true });
@@ -167,6 +189,22 @@ describe('MCP servers', () => {
     const listed = await gpt(home, ['tools', '--json']);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout).map((t: any) => [t.name, t.source])).toEqual([['add', 'mcp:calc'], ['shout', 'mcp:calc'], ['crash', 'mcp:calc']]);
+  });
+
+  it('a configured streamable HTTP server (url)', async () => {
+    const home = newHome();
+    const http = spawn(process.execPath, [resolve(import.meta.dirname, '../support/mcp-http-server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((ok) => http.stdout.once('data', (chunk: Buffer) => ok(chunk.toString('utf8').trim())));
+      mkdirSync(join(home, '.config/gpt'), { recursive: true });
+      writeFileSync(join(home, '.config/gpt/config.yaml'), `mcp:\n  servers:\n    web:\n      url: ${url}\n`);
+      server.enqueue({ kind: 'answer', toolCalls: [{ name: 'echo', arguments: '{"text":"hi"}' }] }, { kind: 'answer', text: 'ok' });
+      const r = await gpt(home, ['chat', '--mcp', 'web', '--yes', 'echo']);
+      expect([r.code, r.stdout]).toEqual([0, 'ok']);
+      expect(lastToolReply().content).toBe('echo: hi');
+    } finally {
+      http.kill();
+    }
   });
 
   it('a server that fails to start is one line, exit 2, before any request', async () => {

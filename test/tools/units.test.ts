@@ -68,3 +68,15 @@ describe('shown and sent', () => {
     expect(splitCommand(`npx -y "@scope/server fs" '.'`)).toEqual(['npx', '-y', '@scope/server fs', '.']);
   });
 });
+
+describe('argument checks', () => {
+  it('problems are named; a schema of another draft still checks; one ajv cannot compile is left to the server', async () => {
+    const { argumentChecker } = await import('../../src/tools/schema.js');
+    const check = await argumentChecker();
+    const schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { a: { type: 'number' } }, required: ['a'] };
+    expect(check(schema, { a: 1 })).toEqual([]);
+    expect(check(schema, { a: 'x' })).toEqual(['arguments/a must be number']);
+    expect(check(schema, {})).toEqual(["arguments must have required property 'a'"]);
+    expect(check({ type: 'object', properties: { a: { $ref: '#/nowhere' } } }, { a: 1 })).toEqual([]);
+  });
+});

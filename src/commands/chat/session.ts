@@ -82,7 +82,7 @@ async function turn(state: SessionState, message: string): Promise<void> {
     await compactSession(state, false, [...historyMessages(state.conversation, options.system, withItems), user]);
     const messages = [...historyMessages(state.conversation, options.system, withItems), user];
     const result = await runPrompt({
-      ...chatJob(config, { ...start.o, display }, messages, options),
+      ...chatJob(config, { ...start.o, display }, messages, options, start.toolbox),
       ...(start.save ? { subscribers: (w: (m: string) => void) => [conversationSaver({ writer: state.writer, ...added }, w)] } : {}),
     });
     // Answers on a pipe are kept apart, one per line (a terminal already got its newline).

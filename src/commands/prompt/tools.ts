@@ -5,7 +5,7 @@
  */
 import type { ResolvedConfig } from '../../config/types.js';
 import { DEFAULT_MAX_RESULT_TOKENS, DEFAULT_MAX_TOOL_ROUNDS, type ToolLoopDeps, type ToolLoopSpec } from '../../core/tool-loop.js';
-import { GptError } from '../../domain/index.js';
+import { GptError, type ToolSpec } from '../../domain/index.js';
 import type { Tool, ToolWhere } from '../../tools/types.js';
 import { approver } from '../../ui/approval.js';
 
@@ -38,11 +38,16 @@ export interface TemplateTools {
   untrusted?: { path: string; trust: string };
 }
 
-/** Finds and starts everything before a request is sent; on any failure what was started is closed again. */
-export async function openToolbox(flags: ToolFlags, config: ResolvedConfig, cwd: string, template?: TemplateTools): Promise<Toolbox> {
+/** A template from an untrusted folder may not bring tools: they would run code the user has not chosen. */
+function refuseUntrustedTemplate(template: TemplateTools | undefined): void {
   if (template?.untrusted && template.names.length > 0) {
     throw new GptError('config', `${template.untrusted.path} is an untrusted template and lists tools (${template.names.join(', ')}): after reading it, trust it with: gpt config trust ${template.untrusted.trust}`);
   }
+}
+
+/** Finds and starts everything before a request is sent; on any failure what was started is closed again. */
+export async function openToolbox(flags: ToolFlags, config: ResolvedConfig, cwd: string, template?: TemplateTools): Promise<Toolbox> {
+  refuseUntrustedTemplate(template);
   const [{ findTool }, { runToolCommand }, { argumentChecker }] = await Promise.all([import('../../tools/find.js'), import('../../tools/command.js'), import('../../tools/schema.js')]);
   const where = toolWhere(config, cwd);
   const tools: Tool[] = [];
@@ -98,4 +103,17 @@ function checkUnique(tools: Tool[]): void {
     if (first !== undefined) throw new GptError('usage', `two tools are named ${tool.name}: ${first} and ${tool.source}`);
     seen.set(tool.name, tool.source);
   }
+}
+
+/** For `--dry-run`: the tool files' specs as they would be sent (found and checked, trust included; nothing runs, no server starts). */
+export async function dryRunTools(flags: ToolFlags, config: ResolvedConfig, cwd: string, template?: TemplateTools): Promise<{ tools: ToolSpec[]; warnings: string[] }> {
+  refuseUntrustedTemplate(template);
+  const { findTool } = await import('../../tools/find.js');
+  const where = toolWhere(config, cwd);
+  const tools: ToolSpec[] = [];
+  for (const ref of [...flags.tools, ...(template?.names ?? [])]) {
+    const { name, description, parameters } = await findTool(ref, where, flags.tools.includes(ref) ? '-T' : 'tools:');
+    tools.push({ name, description, parameters });
+  }
+  return { tools, warnings: flags.mcp.length > 0 ? ['a dry run starts no MCP server: the request shown lacks their tools'] : [] };
 }
