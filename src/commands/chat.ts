@@ -6,6 +6,7 @@ import { messageRequest } from '../core/template-request.js';
 import { GptError, type ChatMessage, type GenerationOptions, escapeControls } from '../domain/index.js';
 import { warn } from '../ui/status.js';
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
+import type { Attachment } from '../attachments/load.js';
 import { type PromptFlags, readPromptFlags, texts } from './prompt/options.js';
 import { type ShownPrompt, runPrompt } from './prompt/runner.js';
 
@@ -29,6 +30,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const piped = attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
   if (o.message.length === 0 && piped === undefined && attachments.length === 0) return interactive(config, o, await withSchemaFlag(messageRequest('', config, o.generation).options, o));
 
+  if (o.chunk) return chunked(config, o, piped, attachments);
   const message = composeMessage(o.message, piped);
   if (message === '' && attachments.length === 0) throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
   const request = messageRequest(message, config, o.generation);
@@ -43,6 +45,17 @@ async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promi
   if (o.schemaFile === undefined) return options;
   const { schemaFromFlag } = await import('../templates/schema.js');
   return { ...options, schema: await schemaFromFlag(o.schemaFile, process.cwd()) };
+}
+
+/** `gpt chat --chunk`: the message arguments are the instruction, piped stdin the long input. */
+async function chunked(config: ResolvedConfig, o: ChatOptions, piped: string | undefined, attachments: Attachment[]): Promise<number> {
+  if (piped === undefined || piped.trim() === '') throw new GptError('usage', '--chunk splits piped input: pipe the long text on stdin (the message is the instruction)');
+  const base = messageRequest(composeMessage(o.message, ''), config, o.generation);
+  const options = await withSchemaFlag(base.options, o);
+  const where = { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) };
+  const render = (input: string) => attachAll(messageRequest(composeMessage(o.message, input), config, o.generation).messages, attachments, where, () => {});
+  const { runChunked } = await import('./prompt/chunk.js');
+  return runChunked({ command: 'chat', config, options, render, input: piped, flags: o, validate: true, ...(o.chunkTokens !== undefined ? { chunkTokens: o.chunkTokens } : {}) });
 }
 
 function job(config: ResolvedConfig, o: ChatOptions, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {

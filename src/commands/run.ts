@@ -15,6 +15,7 @@ import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
+import type { Attachment } from '../attachments/load.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -66,6 +67,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const config = template.profile !== undefined || template.model !== undefined ? await loadConfig(o.config, process.env, cwd, templateHints(template)) : base;
   for (const message of config.warnings) warn(out, o.display, message);
 
+  if (o.chunk) return chunked(template, { vars, piped, attachments, config, o, cwd });
   const request = await requestFor(rendered, config, o, cwd);
   const { options } = request;
   const messages = attachAll(request.messages, attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m));
@@ -84,6 +86,41 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
   });
   return 0;
+}
+
+/** Stands for the input while the template is rendered once; each piece then takes its place. */
+const INPUT_MARK = '\uE000gpt-chunk-input\uE001';
+
+interface ChunkContext {
+  vars: Record<string, string>;
+  piped: string | undefined;
+  attachments: Attachment[];
+  config: ResolvedConfig;
+  o: RunOptions;
+  cwd: string;
+}
+
+/** `gpt run --chunk`: the template is the map prompt over each piece of piped input, and the reduce prompt over the answers. */
+async function chunked(template: Template, { vars, piped, attachments, config, o, cwd }: ChunkContext): Promise<number> {
+  if (piped === undefined || piped.trim() === '') throw new GptError('usage', '--chunk splits piped input: pipe the long text on stdin');
+  const request = await requestFor(await renderTemplate(template, vars, INPUT_MARK), config, o, cwd);
+  const where = { config, model: config.model, options: request.options, ...(o.detail ? { detail: o.detail } : {}) };
+  const withInput = (input: string) => request.messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) }));
+  const render = (input: string) => attachAll(withInput(input), attachments, where, () => {});
+  const { runChunked } = await import('./prompt/chunk.js');
+  return runChunked({
+    command: 'run',
+    config,
+    options: request.options,
+    render,
+    input: piped,
+    flags: o,
+    dryRun: o.dryRun,
+    validate: o.validate,
+    template: template.name,
+    ...(o.chunkTokens !== undefined ? { chunkTokens: o.chunkTokens } : {}),
+    ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
+  });
 }
 
 /** flags > front matter > config defaults, as `gpt cost` counts it; `--schema` replaces the template's schema. */
