@@ -78,3 +78,19 @@ describe('gpt chat --chunk', () => {
     expect(userText(bodies.at(-1))).toContain('--- part 1 of');
   });
 });
+
+describe('gpt cost --chunk', () => {
+  it('prices the whole plan per model, as run --chunk would cut it; nothing is sent', async () => {
+    const home = homeWith({ 'sum.md': 'Summarise this text:\n\n{{input}}' });
+    const r = await gpt(['cost', './sum.md', '--chunk', '--json', '-m', 'gpt-4,gpt-5.2', '--max-output-tokens', '1000'], { home, stdin: book });
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout).chunk;
+    expect(rows.map((row: any) => [row.model, row.pieces, row.requests, row.output_tokens])).toEqual([
+      ['gpt-4', 3, 4, 4000],
+      ['gpt-5.2', 1, 1, 1000],
+    ]);
+    // 3 map requests + 1 reduce; input = the book once + the prompt 3 times + 3 answers in the reduce (+ its prompt)
+    expect(rows[0].cost_usd).toBeCloseTo((rows[0].input_tokens * 30 + 4000 * 60) / 1e6, 6);
+    expect(server.requests).toHaveLength(0);
+  });
+});

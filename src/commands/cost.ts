@@ -226,6 +226,7 @@ async function costEstimate(targetArg: string | undefined, flags: Flags, format:
   const base = await configFor(flags, models);
   for (const message of base.warnings) warn(flags, message);
   const target = classifyTarget(targetArg, templateWhere(base, process.cwd()));
+  if (flags.chunk) return (await import('./cost-chunk.js')).costChunked(target, flags, base, models ?? [base.model]);
   const work = (await workloadFor(target, flags, models, base)) as Workload<unknown>;
   const { config } = work;
 
