@@ -94,3 +94,23 @@ describe('gpt cost --chunk', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('template chunk: {map, reduce}', () => {
+  it('the map prompt runs over each piece and the reduce prompt over the answers', async () => {
+    const template = ['---', 'chunk:', '  map: "Extract the facts from:\\n\\n{{input}}"', '  reduce: "Merge these fact lists:\\n\\n{{input}}"', '---', 'Summarise: {{input}}'].join('\n');
+    const home = homeWith({ 'facts.md': template });
+    const r = await gpt(['run', './facts.md', '-m', 'gpt-4', '--max-output-tokens', '1000', '--chunk'], { home, stdin: book });
+    expect(r.code).toBe(0);
+    const texts = server.requests.map((q) => userText(q.body));
+    expect(texts).toHaveLength(4);
+    for (const text of texts.slice(0, 3)) expect(text.startsWith('Extract the facts from:\n\nParagraph')).toBe(true);
+    expect(texts[3]!.startsWith('Merge these fact lists:\n\nThe input was too long')).toBe(true);
+  });
+
+  it('an unknown key under chunk is a usage error naming the file', async () => {
+    const home = homeWith({ 'bad.md': '---\nchunk:\n  mapp: "x {{input}}"\n---\nbody' });
+    const r = await gpt(['run', './bad.md', '--chunk'], { home, stdin: 'x' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.md.*unknown key 'mapp' in chunk \(did you mean 'map'\?\)/);
+  });
+});

@@ -103,16 +103,20 @@ interface ChunkContext {
 /** `gpt run --chunk`: the template is the map prompt over each piece of piped input, and the reduce prompt over the answers. */
 async function chunked(template: Template, { vars, piped, attachments, config, o, cwd }: ChunkContext): Promise<number> {
   if (piped === undefined || piped.trim() === '') throw new GptError('usage', '--chunk splits piped input: pipe the long text on stdin');
-  const request = await requestFor(await renderTemplate(template, vars, INPUT_MARK), config, o, cwd);
+  // The template is rendered once per prompt (map, reduce) with a mark where each piece of input goes.
+  const prompt = async (body: string | undefined) => (await requestFor(await renderTemplate(body ? { ...template, body } : template, vars, INPUT_MARK), config, o, cwd));
+  const request = await prompt(template.chunk?.map);
   const where = { config, model: config.model, options: request.options, ...(o.detail ? { detail: o.detail } : {}) };
-  const withInput = (input: string) => request.messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) }));
-  const render = (input: string) => attachAll(withInput(input), attachments, where, () => {});
+  const filler = (messages: ChatMessage[]) => (input: string) => attachAll(messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) })), attachments, where, () => {});
+  const render = filler(request.messages);
+  const reduce = template.chunk?.reduce ? filler((await prompt(template.chunk.reduce)).messages) : undefined;
   const { runChunked } = await import('./prompt/chunk.js');
   return runChunked({
     command: 'run',
     config,
     options: request.options,
     render,
+    ...(reduce ? { reduce } : {}),
     input: piped,
     flags: o,
     dryRun: o.dryRun,

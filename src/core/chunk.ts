@@ -17,6 +17,8 @@ export interface ChunkSetup {
   model: string;
   /** Messages for one piece of the input (map), or for the joined partial results (reduce). */
   render: (input: string) => ChatMessage[];
+  /** The reduce prompt, when it differs from the map prompt (a template's `chunk.reduce`). */
+  reduce?: (input: string) => ChatMessage[];
   counter: TextCounter;
   facts: { contextWindow: number | null; maxInputTokens?: number | null; price: Price | null };
   /** The output cap, held free in the window beside each request's input. */
@@ -134,10 +136,10 @@ function addSummary(spent: Spent, summary: BatchSummary): Spent {
 }
 
 /** Runs `render` over each input concurrently through the batch engine; every part must answer. */
-async function runLevel(inputs: string[], s: ChunkSetup, run: ChunkRun, maxCostUsd: number | undefined): Promise<{ texts: string[]; summary: BatchSummary }> {
+async function runLevel(inputs: string[], render: (input: string) => ChatMessage[], s: ChunkSetup, run: ChunkRun, maxCostUsd: number | undefined): Promise<{ texts: string[]; summary: BatchSummary }> {
   const results = new Map<string, ResultLine>();
   async function* items(): AsyncGenerator<BatchItem> {
-    for (const [i, input] of inputs.entries()) yield { id: `part-${i + 1}`, line: i + 1, messages: s.render(input), options: {} };
+    for (const [i, input] of inputs.entries()) yield { id: `part-${i + 1}`, line: i + 1, messages: render(input), options: {} };
   }
   const summary = await runBatch({
     items: items(),
@@ -174,18 +176,19 @@ export async function mapReduce(pieces: string[], s: ChunkSetup, run: ChunkRun):
   let spent: Spent = { requests: 0, usage: { ...ZERO_USAGE }, cost: { input_usd: 0, cached_input_usd: 0, output_usd: 0, total_usd: 0, priced: true } };
   const left = () => (run.maxCostUsd === undefined ? undefined : Math.max(0, run.maxCostUsd - spent.cost.total_usd));
   run.onLevel?.('map', pieces.length);
-  let texts = (await runLevel(pieces, s, run, left()).then((r) => ((spent = addSummary(spent, r.summary)), r))).texts;
+  let texts = (await runLevel(pieces, s.render, s, run, left()).then((r) => ((spent = addSummary(spent, r.summary)), r))).texts;
+  const reduce = s.reduce ?? s.render;
   for (let level = 1; ; level++) {
     const joined = joinResults(texts);
-    const messages = s.render(joined);
+    const messages = reduce(joined);
     if (s.counter.countChat(messages) <= limit) return { messages, spent };
-    const size = s.chunkTokens ?? limit - s.counter.countChat(s.render('')) - MARGIN;
+    const size = s.chunkTokens ?? limit - s.counter.countChat(reduce('')) - MARGIN;
     const groups = splitInput(joined, size, s.counter.count);
     if (level > MAX_LEVELS || groups.length >= texts.length) {
       throw new GptError('usage', `--chunk: the ${texts.length} partial answers do not shrink enough to fit one request; lower --max-output-tokens or raise --chunk-tokens`);
     }
     run.onLevel?.(`reduce ${level}`, groups.length);
-    const next = await runLevel(groups, s, run, left());
+    const next = await runLevel(groups, reduce, s, run, left());
     spent = addSummary(spent, next.summary);
     texts = next.texts;
   }

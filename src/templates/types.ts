@@ -22,6 +22,8 @@ export interface Template {
   /** `schema: some.json` in front matter, resolved against the template's folder; the loader reads it into `schema`. */
   schemaFile?: string;
   expect: { output_tokens?: number };
+  /** Front matter `chunk: {map, reduce}`: the prompts of `--chunk` (default: the body for both). */
+  chunk?: { map?: string; reduce?: string };
   body: string;
   /** The line of the file the body starts on, so body errors can name `file:line`. */
   bodyLine: number;

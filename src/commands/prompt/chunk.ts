@@ -22,6 +22,8 @@ export interface ChunkJob {
   options: GenerationOptions;
   /** The prompt around a piece of input: map over each piece, reduce over the joined answers. */
   render: (input: string) => ChatMessage[];
+  /** The reduce prompt when it is not `render` (a template's chunk.reduce). */
+  reduce?: (input: string) => ChatMessage[];
   input: string;
   flags: PromptFlags;
   chunkTokens?: number;
@@ -43,12 +45,13 @@ export function planLine(plan: ChunkPlan, model: string): string {
   return `--chunk: ${plan.pieces.length} pieces of at most ${int(plan.pieceTokens)} tokens → ~${int(e.requests)} requests on ${model}, ~${int(e.inputTokens)} input + ~${int(e.outputTokens)} output tokens, ${cost}`;
 }
 
-export async function setupFor(job: Pick<ChunkJob, 'config' | 'options' | 'render' | 'chunkTokens' | 'expectedOutputTokens'>): Promise<ChunkSetup> {
+export async function setupFor(job: Pick<ChunkJob, 'config' | 'options' | 'render' | 'reduce' | 'chunkTokens' | 'expectedOutputTokens'>): Promise<ChunkSetup> {
   const model = job.config.model;
   const facts = lookupModel(model, job.config.pricing);
   return {
     model,
     render: job.render,
+    ...(job.reduce ? { reduce: job.reduce } : {}),
     counter: await loadCounter(model),
     facts,
     ...(job.options.maxOutputTokens !== undefined ? { maxOutputTokens: job.options.maxOutputTokens } : {}),
