@@ -44,11 +44,11 @@ const int = (n: number) => n.toLocaleString('en-US');
 const MARGIN = 16;
 const MAX_LEVELS = 4;
 
-/** Most input tokens one request may carry: the model's input limit, and its window less the output cap. */
-export function inputLimit(s: Pick<ChunkSetup, 'facts' | 'maxOutputTokens'>): number | null {
+/** Most input tokens one request may carry: the model's input limit, and its window less the output (cap, else the guess). */
+export function inputLimit(s: Pick<ChunkSetup, 'facts' | 'maxOutputTokens' | 'outputGuess'>): number | null {
   const { contextWindow, maxInputTokens } = s.facts;
   if (contextWindow === null) return maxInputTokens ?? null;
-  return Math.min(maxInputTokens ?? contextWindow, contextWindow - (s.maxOutputTokens ?? 0));
+  return Math.min(maxInputTokens ?? contextWindow, contextWindow - (s.maxOutputTokens ?? s.outputGuess));
 }
 
 function pieceSize(s: ChunkSetup, limit: number | null, overhead: number): number {
