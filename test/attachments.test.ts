@@ -168,3 +168,19 @@ describe('attachments on batch lines', () => {
     expect(out.bad.error.message).toMatch(/`attachments` must be an array/);
   });
 });
+
+describe('gpt cost on a batch file with attachments', () => {
+  it('counts a line\'s text attachment and skips a line whose attachment escapes the folder', async () => {
+    const home = inHome({ 'notes.txt': 'alpha beta gamma delta '.repeat(50) });
+    const lines = [{ id: 'a', prompt: 'Summarise', attachments: ['notes.txt'] }, { id: 'b', prompt: 'Summarise', attachments: ['../x.txt'] }];
+    writeFileSync(join(home, 'in.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    writeFileSync(join(home, 'plain.jsonl'), JSON.stringify({ id: 'a', prompt: 'Summarise' }));
+    const withFile = await gpt(['cost', 'in.jsonl', '--json', '-m', 'gpt-5.2'], { home });
+    const plain = await gpt(['cost', 'plain.jsonl', '--json', '-m', 'gpt-5.2'], { home });
+    expect(withFile.code).toBe(0);
+    const [a, b] = [JSON.parse(withFile.stdout), JSON.parse(plain.stdout)];
+    expect(a.models[0].input_tokens - b.models[0].input_tokens).toBeGreaterThan(200);
+    expect(JSON.stringify(a)).toContain("line 2: attachment ../x.txt: outside the batch file's folder");
+    expect(server.requests).toHaveLength(0);
+  });
+});

@@ -21,6 +21,7 @@ async function readConfined(ref: string, root: string, line: number): Promise<At
   const fail = (why: string) => new GptError('usage', `line ${line}: attachment ${ref}: ${why}`);
   if (isAbsolute(ref) || ref === '-') throw fail('must be a path relative to the batch file');
   const file = resolve(root, ref);
+  if (!inside(file, root)) throw fail("outside the batch file's folder"); // before opening: not even whether it exists
   let handle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
