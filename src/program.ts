@@ -22,6 +22,13 @@ const option = (flag: string, name: OptionName) => checked(flag, OPTION_SPECS[na
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** --chunk and --chunk-tokens (chat, run, cost): map-reduce over input too long for one request. */
+function addChunkOptions(cmd: Command): Command {
+  return cmd
+    .option('--chunk', 'split input too long for one request, answer each piece, then combine the answers')
+    .option('--chunk-tokens <n>', 'with --chunk: tokens per piece (default: what fits the window)', numberIn('--chunk-tokens', 1, 1e9, true));
+}
+
 /** -a/--attach and --detail (chat, run, cost): images, PDFs and text files sent with the prompt. */
 function addAttachOptions(cmd: Command): Command {
   return cmd
@@ -112,8 +119,8 @@ export function buildProgram(): Command {
 /** `gpt chat`: one-shot or interactive. */
 function addChat(program: Command): void {
   addToolOptions(addGenerationOptions(
-    addAttachOptions(program
-      .command('chat'))
+    addChunkOptions(addAttachOptions(program
+      .command('chat')))
       .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
       .argument('[message...]', 'the message; piped stdin is appended to it')
       .option('--raw', 'print the answer as it comes, without Markdown rendering')
@@ -130,8 +137,8 @@ function addChat(program: Command): void {
 /** `gpt run <template>`. */
 function addRun(program: Command): void {
   addToolOptions(addGenerationOptions(
-    addAttachOptions(program
-      .command('run'))
+    addChunkOptions(addAttachOptions(program
+      .command('run')))
       .description('render a prompt template and run it once')
       .argument('<template>', 'template name (from prompts/ and template paths) or file path')
       .option('--var <k=v>', 'template variable; k=@file reads a file (repeatable)', collect)
@@ -168,8 +175,8 @@ function addBatch(program: Command): void {
 
 /** `gpt cost [target]`: estimates, projections, the budget gate and --log. */
 function addCost(program: Command): void {
-  addAttachOptions(program
-    .command('cost'))
+  addChunkOptions(addAttachOptions(program
+    .command('cost')))
     .description('estimate tokens and cost without calling any API; --log summarises real spend')
     .argument('[target]', 'a message, a template name or path, a batch file (.jsonl/.csv), or - for stdin')
     .option('--var <k=v>', 'template variable (repeatable)', collect)

@@ -140,3 +140,47 @@ describe('the context-window guard', () => {
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('attachments on batch lines', () => {
+  it('are read relative to the batch file and confined to its folder', async () => {
+    const { mkdirSync, symlinkSync, readFileSync } = await import('node:fs');
+    const home = inHome({ 'secret.png': png });
+    mkdirSync(join(home, 'pages'));
+    writeFileSync(join(home, 'pages', 'a.png'), png);
+    symlinkSync(join(home, 'secret.png'), join(home, 'pages', 'link.png'));
+    const lines = [
+      { id: 'a', prompt: 'Describe', attachments: ['a.png'] },
+      { id: 'up', prompt: 'Describe', attachments: ['../secret.png'] },
+      { id: 'abs', prompt: 'Describe', attachments: [join(home, 'secret.png')] },
+      { id: 'link', prompt: 'Describe', attachments: ['link.png'] },
+      { id: 'bad', prompt: 'Describe', attachments: 'a.png' },
+    ];
+    writeFileSync(join(home, 'pages', 'in.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    const r = await gpt(['batch', 'pages/in.jsonl', '-m', 'gpt-5.2', '-o', 'out.jsonl', '--concurrency', '1'], { home });
+    expect(r.code).toBe(8);
+    expect(server.requests).toHaveLength(1);
+    expect(body().messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Describe' }, { type: 'image_url', image_url: { url: pngUrl, detail: 'auto' } }] }]);
+    const out = Object.fromEntries(readFileSync(join(home, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.id, l]));
+    expect(out.a.status).toBe('ok');
+    expect(out.up.error.message).toBe("line 2: attachment ../secret.png: outside the batch file's folder");
+    expect(out.abs.error.message).toMatch(/line 3: attachment .*secret\.png: must be a path relative to the batch file/);
+    expect(out.link.error.message).toBe("line 4: attachment link.png: outside the batch file's folder");
+    expect(out.bad.error.message).toMatch(/`attachments` must be an array/);
+  });
+});
+
+describe('gpt cost on a batch file with attachments', () => {
+  it('counts a line\'s text attachment and skips a line whose attachment escapes the folder', async () => {
+    const home = inHome({ 'notes.txt': 'alpha beta gamma delta '.repeat(50) });
+    const lines = [{ id: 'a', prompt: 'Summarise', attachments: ['notes.txt'] }, { id: 'b', prompt: 'Summarise', attachments: ['../x.txt'] }];
+    writeFileSync(join(home, 'in.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    writeFileSync(join(home, 'plain.jsonl'), JSON.stringify({ id: 'a', prompt: 'Summarise' }));
+    const withFile = await gpt(['cost', 'in.jsonl', '--json', '-m', 'gpt-5.2'], { home });
+    const plain = await gpt(['cost', 'plain.jsonl', '--json', '-m', 'gpt-5.2'], { home });
+    expect(withFile.code).toBe(0);
+    const [a, b] = [JSON.parse(withFile.stdout), JSON.parse(plain.stdout)];
+    expect(a.models[0].input_tokens - b.models[0].input_tokens).toBeGreaterThan(200);
+    expect(JSON.stringify(a)).toContain("line 2: attachment ../x.txt: outside the batch file's folder");
+    expect(server.requests).toHaveLength(0);
+  });
+});

@@ -141,6 +141,11 @@ export function jsonLineToEntry(value: unknown, line: number, template: boolean)
       if (typeof record.model !== 'string' || record.model === '') throw new LineProblem('`model` must be a non-empty string');
       item.model = record.model;
     }
+    if (record.attachments !== undefined) {
+      const list = record.attachments;
+      if (!Array.isArray(list) || list.some((a) => typeof a !== 'string' || a === '')) throw new LineProblem('`attachments` must be an array of file paths or URLs');
+      item.attachments = list as string[];
+    }
     // for…in rather than Object.entries: no array of pairs per line (JSON.parse objects have only own keys).
     for (const key in record) {
       const spec = OPTION_KEYS[key];
@@ -151,7 +156,7 @@ export function jsonLineToEntry(value: unknown, line: number, template: boolean)
       // Every field is a variable (as every CSV column is), so {{id}} or {{model}} work in a template too.
       const vars: Record<string, string> = {};
       for (const [key, raw] of Object.entries(record)) {
-        if (key !== 'vars' && key !== 'messages') vars[key] = varValue(key, raw);
+        if (key !== 'vars' && key !== 'messages' && key !== 'attachments') vars[key] = varValue(key, raw);
       }
       if (record.vars !== undefined) {
         if (record.vars === null || typeof record.vars !== 'object' || Array.isArray(record.vars)) {

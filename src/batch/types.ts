@@ -11,6 +11,8 @@ export interface BatchItem {
   /** Template variables: set only when the batch runs with a template. */
   vars?: Record<string, string>;
   model?: string;
+  /** `"attachments": [...]`: files (relative to the batch file) or URLs sent with the line's prompt. */
+  attachments?: string[];
   /** Per-line generation options; they override the command's. */
   options: GenerationOptions;
 }

@@ -24,6 +24,8 @@ import { type Output, warn } from '../ui/status.js';
 import { templateHints, templateWhere } from '../core/template-request.js';
 import { type GenerationOptions, redact, usageError, writeErrorReason, escapeControls } from '../domain/index.js';
 import { createProvider } from '../core/provider.js';
+import { apiFor } from '../providers/types.js';
+import { withLineAttachments } from './batch/attach.js';
 import { compileTemplate } from '../templates/compile.js';
 import { findTemplate } from '../templates/find.js';
 import { mergeOptions } from '../templates/options.js';
@@ -109,7 +111,10 @@ async function prepare(o: BatchOptions): Promise<Job> {
     const system = flagSystem ?? defaultSystem;
     if (system) options.system = system;
   }
-  const job: Job = { config, apiKey: resolveApiKey(config).key, options, concurrency: o.concurrency ?? DEFAULT_CONCURRENCY, ...(template && render ? { template, render } : {}) };
+  // A line's `attachments` are read relative to the batch file, confined to its folder (commands/batch/attach.ts).
+  const input = o.inputs[0];
+  const lineRender = await withLineAttachments(render, { batchPath: input === '-' ? undefined : input, cwd, model: config.model, api: apiFor({ options }, config.profile), profileName: config.profileName });
+  const job: Job = { config, apiKey: resolveApiKey(config).key, options, concurrency: o.concurrency ?? DEFAULT_CONCURRENCY, render: lineRender, ...(template ? { template } : {}) };
   const clearText = clearTextWarning(config.profile.baseUrl, job.apiKey);
   if (clearText) warn(out, o.flags, clearText);
 

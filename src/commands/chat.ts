@@ -66,6 +66,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const attachments = await readAttachments(o.attach);
   const piped = o.interactive || attachTakesStdin(o.attach) ? undefined : await readPipedStdin();
   const session = o.interactive || (o.message.length === 0 && piped === undefined && attachments.length === 0);
+  if (o.chunk && !session) return chunked(start.config, o, piped, attachments);
   const message = composeMessage(o.message, piped);
   if (!session && message === '' && attachments.length === 0) throw new GptError('usage', piped !== undefined ? 'empty message: stdin was empty and no message was given' : 'empty message');
   // Tools are found and their servers started before anything is sent; they are closed however gpt ends.
@@ -123,6 +124,17 @@ async function oneShot(start: ChatStart, message: string, attachments: readonly 
     ...chatJob(config, o, attachAll([...history(), user], attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m)), options),
     ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model }, w)] } : {}),
   };
+}
+
+/** `gpt chat --chunk`: the message arguments are the instruction, piped stdin the long input. */
+async function chunked(config: ResolvedConfig, o: ChatOptions, piped: string | undefined, attachments: Attachment[]): Promise<number> {
+  if (piped === undefined || piped.trim() === '') throw new GptError('usage', '--chunk splits piped input: pipe the long text on stdin (the message is the instruction)');
+  const base = messageRequest(composeMessage(o.message, ''), config, o.generation);
+  const options = await withSchemaFlag(base.options, o);
+  const where = { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) };
+  const render = (input: string) => attachAll(messageRequest(composeMessage(o.message, input), config, o.generation).messages, attachments, where, () => {});
+  const { runChunked } = await import('./prompt/chunk.js');
+  return runChunked({ command: 'chat', config, options, render, input: piped, flags: o, validate: true, ...(o.chunkTokens !== undefined ? { chunkTokens: o.chunkTokens } : {}) });
 }
 
 export function chatJob(config: ResolvedConfig, o: PromptFlags, messages: ChatMessage[], options: GenerationOptions, toolbox?: Toolbox): ShownPrompt {

@@ -23,6 +23,8 @@ import { GptError, type ChatMessage, type Effort, type ImageDetail, withDefaultS
 import { attachmentTokens, hasParts } from '../attachments/image-tokens.js';
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 import { texts } from './prompt/options.js';
+import { withLineAttachments } from './batch/attach.js';
+import { apiFor } from '../providers/types.js';
 import { findTemplate } from '../templates/find.js';
 import { mergeOptions } from '../templates/options.js';
 import { parseVarFlags } from '../templates/vars.js';
@@ -178,10 +180,14 @@ async function workloadFor(
   if (!template && system) options.system = system;
   // The same compiled template `gpt batch` fills, -s and config's system prompt included.
   const render = template ? await compileTemplate(template, { flag: flagSystem, fallback: defaultSystem }) : undefined;
-  const prepare = (entry: BatchEntry): CostRequest | SkippedLine => {
+  // A line's attachments are read as `gpt batch` reads them (text files count; image tokens are not priced per line).
+  const withFiles = await withLineAttachments(render, { batchPath: target.path, cwd, model: config.model, api: apiFor({ options }, config.profile), profileName: config.profileName });
+  const prepare = (entry: BatchEntry): CostRequest | SkippedLine | Promise<CostRequest> => {
     if (isLineError(entry)) return { error: entry.error };
     const lineOptions = { ...options, ...entry.options };
-    return { messages: withDefaultSystem(render ? render(entry) : defaultMessages(entry), lineOptions.system), model: entry.model, options: lineOptions };
+    const request = (messages: ChatMessage[]): CostRequest => ({ messages: withDefaultSystem(messages, lineOptions.system), model: entry.model, options: lineOptions });
+    if (entry.attachments?.length) return Promise.resolve(withFiles(entry)).then(request);
+    return request(render ? render(entry) : defaultMessages(entry));
   };
   return {
     config,
@@ -226,6 +232,7 @@ async function costEstimate(targetArg: string | undefined, flags: Flags, format:
   const base = await configFor(flags, models);
   for (const message of base.warnings) warn(flags, message);
   const target = classifyTarget(targetArg, templateWhere(base, process.cwd()));
+  if (flags.chunk) return (await import('./cost-chunk.js')).costChunked(target, flags, base, models ?? [base.model]);
   const work = (await workloadFor(target, flags, models, base)) as Workload<unknown>;
   const { config } = work;
 

@@ -19,6 +19,7 @@ import { conversationsDir } from '../conversations/store.js';
 import { conversationSaver } from '../core/save-conversation.js';
 import { dryRunTools, hasTools, openToolbox } from './prompt/tools.js';
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
+import type { Attachment } from '../attachments/load.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
@@ -73,6 +74,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const config = template.profile !== undefined || template.model !== undefined ? await loadConfig(o.config, process.env, cwd, templateHints(template)) : base;
   for (const message of config.warnings) warn(out, o.display, message);
 
+  if (o.chunk) return chunked(template, { vars, piped, attachments, config, o, cwd });
   const request = await requestFor(rendered, config, o, cwd);
   const { options } = request;
   const messages = attachAll(request.messages, attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m));
@@ -111,6 +113,45 @@ function runSaver(config: ResolvedConfig, messages: ChatMessage[]) {
   const writer = new ConversationWriter(conversationsDir(), { profile: config.profileName, model: config.model, ...(system ? { system } : {}) });
   const added = messages.filter((m) => m.role !== 'system');
   return (warn: (message: string) => void) => [conversationSaver({ writer, added, model: config.model }, warn)];
+}
+
+/** Stands for the input while the template is rendered once; each piece then takes its place. */
+const INPUT_MARK = '\uE000gpt-chunk-input\uE001';
+
+interface ChunkContext {
+  vars: Record<string, string>;
+  piped: string | undefined;
+  attachments: Attachment[];
+  config: ResolvedConfig;
+  o: RunOptions;
+  cwd: string;
+}
+
+/** `gpt run --chunk`: the template is the map prompt over each piece of piped input, and the reduce prompt over the answers. */
+async function chunked(template: Template, { vars, piped, attachments, config, o, cwd }: ChunkContext): Promise<number> {
+  if (piped === undefined || piped.trim() === '') throw new GptError('usage', '--chunk splits piped input: pipe the long text on stdin');
+  // The template is rendered once per prompt (map, reduce) with a mark where each piece of input goes.
+  const prompt = async (body: string | undefined) => (await requestFor(await renderTemplate(body ? { ...template, body } : template, vars, INPUT_MARK), config, o, cwd));
+  const request = await prompt(template.chunk?.map);
+  const where = { config, model: config.model, options: request.options, ...(o.detail ? { detail: o.detail } : {}) };
+  const filler = (messages: ChatMessage[]) => (input: string) => attachAll(messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) })), attachments, where, () => {});
+  const render = filler(request.messages);
+  const reduce = template.chunk?.reduce ? filler((await prompt(template.chunk.reduce)).messages) : undefined;
+  const { runChunked } = await import('./prompt/chunk.js');
+  return runChunked({
+    command: 'run',
+    config,
+    options: request.options,
+    render,
+    ...(reduce ? { reduce } : {}),
+    input: piped,
+    flags: o,
+    dryRun: o.dryRun,
+    validate: o.validate,
+    template: template.name,
+    ...(o.chunkTokens !== undefined ? { chunkTokens: o.chunkTokens } : {}),
+    ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
+  });
 }
 
 /** flags > front matter > config defaults, as `gpt cost` counts it; `--schema` replaces the template's schema. */

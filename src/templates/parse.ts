@@ -6,7 +6,7 @@ import { OPTION_SPELLINGS, checkOption, optionKey } from './options.js';
 import { TemplateSyntaxError, VAR_NAME, didYouMean, scanBody } from './syntax.js';
 import type { Template, TemplateVar } from './types.js';
 
-const TOP_KEYS = ['description', 'model', 'profile', 'system', 'vars', 'schema', 'expect', 'tools'];
+const TOP_KEYS = ['description', 'model', 'profile', 'system', 'vars', 'schema', 'expect', 'tools', 'chunk'];
 const VAR_KEYS = ['default', 'description'];
 const FENCE = /^---[ \t]*$/;
 const FENCE_END = /^(?:---|\.\.\.)[ \t]*$/;
@@ -128,6 +128,9 @@ function readKey(key: string, pair: Pair, value: unknown, t: Template, ctx: Yaml
         ctx.fail(valueLine, "'tools' must be a list of tool names or files, e.g. tools: [search-issues]");
       }
       t.tools = value as string[];
+      break;
+    case 'chunk':
+      readChunk(pair.value, value, valueLine, t, ctx);
       return;
     default:
       readOption(key, pair, value, t, ctx, seenOptions);
@@ -219,6 +222,20 @@ function readExpect(node: unknown, value: unknown, line: number, t: Template, ct
       ctx.fail(at, `expect.output_tokens must be a whole number from 1 to 10000000, got ${JSON.stringify(v)}`);
     }
     t.expect.output_tokens = v as number;
+  }
+}
+
+/** `chunk: {map, reduce}`: the prompts `--chunk` runs over each piece of input and over the answers (both use {{input}}). */
+function readChunk(node: unknown, value: unknown, line: number, t: Template, ctx: YamlContext): void {
+  if (!isMap(node) || !isPlainObject(value)) return ctx.fail(line, "'chunk' must be a map, e.g. chunk: {map: 'Summarise: {{input}}', reduce: 'Merge: {{input}}'}");
+  t.chunk = {};
+  for (const [k, v] of Object.entries(value)) {
+    const pair = node.items.find((p) => isScalar(p.key) && p.key.value === k);
+    const at = ctx.lineOf(pair?.key);
+    if (k !== 'map' && k !== 'reduce') ctx.fail(at, `unknown key '${k}' in chunk${didYouMean(k, ['map', 'reduce'])}; chunk takes map and reduce`);
+    if (typeof v !== 'string' || v.trim() === '') ctx.fail(at, `chunk.${k} must be a non-empty string (a prompt using {{input}})`);
+    ctx.checkSyntax(v as string, ctx.textLine(pair?.value));
+    t.chunk[k as 'map' | 'reduce'] = v as string;
   }
 }
 

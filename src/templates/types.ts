@@ -24,6 +24,8 @@ export interface Template {
   expect: { output_tokens?: number };
   /** Front matter `tools:`: tool names (or files) offered to the model when the template runs. */
   tools?: string[];
+  /** Front matter `chunk: {map, reduce}`: the prompts of `--chunk` (default: the body for both). */
+  chunk?: { map?: string; reduce?: string };
   body: string;
   /** The line of the file the body starts on, so body errors can name `file:line`. */
   bodyLine: number;

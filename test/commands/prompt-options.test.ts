@@ -31,6 +31,8 @@ describe('gpt chat options', () => {
       continue: false,
       interactive: false,
       compact: false,
+      attach: [],
+      chunk: false,
     });
   });
 
@@ -44,7 +46,8 @@ describe('gpt chat options', () => {
   it('every flag lands in its typed place', () => {
     const { positional, flags } = parsed([
       '--json', '-q', '--no-color', '-v', '-p', 'ollama', '-m', 'llama3', '--base-url', 'http://127.0.0.1:1/v1', '--config', 'c.json',
-      'chat', '--raw', '--max-cost', '0.5', '--schema', 's.json', '-s', 'be brief', '--temperature', '0.2', '--timeout', '9', '--stop', 'A', '--no-stream', 'hi',
+      'chat', '--raw', '--max-cost', '0.5', '--schema', 's.json', '-s', 'be brief', '--temperature', '0.2', '--timeout', '9', '--stop', 'A', '--no-stream',
+      '-a', 'x.png', '--attach', '-', '--detail', 'low', '--chunk', '--chunk-tokens', '900', 'hi',
     ]);
     expect(parseChatOptions(positional, flags)).toEqual({
       message: ['hi'],
@@ -57,6 +60,10 @@ describe('gpt chat options', () => {
       continue: false,
       interactive: false,
       compact: false,
+      attach: ['x.png', '-'],
+      detail: 'low',
+      chunk: true,
+      chunkTokens: 900,
     });
   });
 

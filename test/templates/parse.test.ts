@@ -109,8 +109,8 @@ describe('parseTemplate: front matter', () => {
   });
 
   const errors: Array<[string, string, string]> = [
-    ['an unknown key, with a suggestion', '---\ndescription: d\ntemprature: 0.3\n---\nx', `${P}:3: unknown front matter key 'temprature' (did you mean 'temperature'?); known keys: description, model, profile, system, vars, schema, expect, tools and generation options (temperature, max_output_tokens, effort, …)`],
-    ['an unknown key, no suggestion', '---\ncolour: red\n---\nx', `${P}:2: unknown front matter key 'colour'; known keys: description, model, profile, system, vars, schema, expect, tools and generation options (temperature, max_output_tokens, effort, …)`],
+    ['an unknown key, with a suggestion', '---\ndescription: d\ntemprature: 0.3\n---\nx', `${P}:3: unknown front matter key 'temprature' (did you mean 'temperature'?); known keys: description, model, profile, system, vars, schema, expect, tools, chunk and generation options (temperature, max_output_tokens, effort, …)`],
+    ['an unknown key, no suggestion', '---\ncolour: red\n---\nx', `${P}:2: unknown front matter key 'colour'; known keys: description, model, profile, system, vars, schema, expect, tools, chunk and generation options (temperature, max_output_tokens, effort, …)`],
     ['bad YAML, with its line', '---\ndescription: d\nvars:\n  a: [1, 2\nmodel: m\n---\nx', `${P}:5: bad YAML in front matter: Flow sequence in block collection must be sufficiently indented and end with a ]`],
     ['a duplicate key', '---\nmodel: a\nmodel: b\n---\nx', `${P}:3: bad YAML in front matter: Map keys must be unique`],
     ['front matter that is not a map', '---\n- a\n- b\n---\nx', `${P}:2: front matter must be a map of keys such as description: and vars:`],

@@ -22,6 +22,10 @@ export interface PromptFlags {
   attach: string[];
   /** --detail low|high|auto for attached images. */
   detail?: ImageDetail;
+  /** --chunk: map-reduce over input too long for one request. */
+  chunk: boolean;
+  /** --chunk-tokens N: tokens per piece. */
+  chunkTokens?: number;
 }
 
 export const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -46,6 +50,8 @@ export function readPromptFlags(flags: Record<string, unknown>): PromptFlags {
       color: flags.color !== false,
     },
     attach: texts(flags.attach),
+    chunk: flags.chunk === true,
+    ...defined({ chunkTokens: number(flags.chunkTokens) }),
     ...defined({ maxCost: number(flags.maxCost), schemaFile: text(flags.schema), detail: text(flags.detail) as ImageDetail | undefined }),
     tools: { tools: texts(flags.tool), mcp: texts(flags.mcp), yes: flags.yes === true, ...defined({ maxToolRounds: number(flags.maxToolRounds) }) },
   };
