@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, extname, join, parse, resolve, sep } from 'node:path';
-import { GptError, OPTION_SPECS, type GenerationOptions, type OptionName } from '../domain/index.js';
+import { GptError, OPTION_SPECS, didYouMean, fileErrorReason, type GenerationOptions, type OptionName } from '../domain/index.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from './builtins.js';
 import { bytesTrusted, trustedDirs } from './trust.js';
 import type { ConfigFile, ProfileConfig, ResolvedConfig } from './types.js';
@@ -64,8 +64,7 @@ async function asConfig(path: string, parse: () => Promise<unknown>): Promise<Ra
     raw = await parse();
   } catch (error) {
     if (error instanceof GptError) throw error;
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new GptError('config', `${path}: cannot be read as config: ${reason}`);
+    throw new GptError('config', `${path}: cannot be read as config: ${fileErrorReason(error)}`);
   }
   return validateConfig(raw, path);
 }
@@ -86,7 +85,7 @@ export async function readProjectConfig(path: string, stateDir: string, read: (p
   try {
     bytes = read(path);
   } catch (error) {
-    throw new GptError('config', `${path}: cannot be read as config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new GptError('config', `${path}: cannot be read as config: ${fileErrorReason(error)}`);
   }
   const trusted = bytesTrusted(stateDir, path, bytes);
   const text = bytes.toString('utf8');
@@ -120,7 +119,7 @@ export async function findProjectConfig(cwd: string, skipDir: string): Promise<s
     try {
       return JSON.parse(content) as unknown; // cosmiconfig then keeps it only when it has a "gpt" key
     } catch {
-      return undefined;
+      return /"gpt"\s*:/.test(content) ? { gpt: 'unparsable' } : undefined; // readProjectConfig then says why (exit 3)
     }
   };
   const loaders = Object.fromEntries(['.json', '.yaml', '.yml', '.js', '.cjs', '.mjs', '.ts', 'noExt'].map((ext) => [ext, found]));
@@ -321,8 +320,8 @@ function resolveProfile(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, 
   const builtin = BUILTIN_PROFILES[name];
   const configured = merged.profiles?.[name] as Partial<ProfileConfig> | undefined;
   if (!builtin && !configured) {
-    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(merged.profiles ?? {})])].join(', ');
-    throw new GptError('config', `unknown profile '${name}' (from ${from}); known profiles: ${known}`);
+    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(merged.profiles ?? {})])];
+    throw new GptError('config', `unknown profile '${name}' (from ${from})${didYouMean(name, known)}; known profiles: ${known.join(', ')}`);
   }
   const profile: ProfileConfig = { ...(builtin ?? { baseUrl: '' }), ...configured } as ProfileConfig;
   if (!profile.baseUrl) throw new GptError('config', `profile '${name}' has no baseUrl (set profiles.${name}.baseUrl)`);
