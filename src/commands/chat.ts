@@ -14,10 +14,12 @@ const out = { stdout: process.stdout, stderr: process.stderr };
 export interface ChatOptions extends PromptFlags {
   /** The message arguments (piped stdin is appended to them). */
   message: string[];
+  /** False with --no-validate. */
+  validate: boolean;
 }
 
 export function parseChatOptions(positional: unknown[], flags: Record<string, unknown>): ChatOptions {
-  return { message: texts(positional[0]), ...readPromptFlags(flags) };
+  return { message: texts(positional[0]), validate: flags.validate !== false, ...readPromptFlags(flags) };
 }
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
@@ -43,7 +45,7 @@ async function withSchemaFlag(options: GenerationOptions, o: ChatOptions): Promi
 }
 
 function job(config: ResolvedConfig, o: ChatOptions, messages: ChatMessage[], options: GenerationOptions): ShownPrompt {
-  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
+  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: o.validate, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}) };
 }
 
 /** A multi-turn session on a terminal: each line is a turn; Ctrl-C stops an answer, Ctrl-D or /exit leaves. */

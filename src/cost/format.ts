@@ -1,5 +1,6 @@
 /** The estimate as people and machines read it: an aligned table, Markdown for CI step summaries, CSV, and JSON. */
 import { formatUsd } from '../accounting/cost.js';
+import { modelTypoHint } from '../accounting/models.js';
 import type { Tokenizer } from '../accounting/types.js';
 import type { Effort } from '../domain/index.js';
 import { REASONING_MULTIPLIER, type BudgetVerdict, type LineSummary, type ModelRow, type OutputGuess, type Projection } from './estimate.js';
@@ -133,7 +134,7 @@ export function estimateNotes(report: EstimateReport): string[] {
   const approximate = report.rows.filter((row) => !row.exactTokens).map((row) => row.info.id);
   if (approximate.length) notes.push(`~ approximate input tokens (o200k_base stands in for the model's own tokenizer): ${approximate.join(', ')}`);
   for (const row of report.rows) {
-    if (!row.costPerRun.priced) notes.push(`no price known for ${row.info.id}: add pricing."${row.info.id}" {input, output} (USD per 1M tokens) to your config`);
+    if (!row.costPerRun.priced) notes.push(`no price known for ${row.info.id}${modelTypoHint(row.info.id)}: add pricing."${row.info.id}" {input, output} (USD per 1M tokens) to your config`);
   }
   const verdict = budgetLine(report.budget);
   if (verdict) notes.push(verdict);
