@@ -35,6 +35,7 @@ const ESTIMATE_FLAGS: Array<[string, string]> = [
   ['template', '--template'],
   ['system', '--system'],
   ['all', '--all'],
+  ['allowSkipped', '--allow-skipped'],
   ['outputTokens', '--output-tokens'],
   ['maxOutputTokens', '--max-output-tokens'],
   ['effort', '--effort'],
@@ -228,8 +229,8 @@ async function costEstimate(targetArg: string | undefined, flags: Flags, format:
   const pricing = { batch: flags.mode === 'openai-batch', cacheHit: (flags.cacheHit as number | undefined) ?? 0, runs: projection.runs };
   const own = [...counted.own.values()];
   let priced: ModelRow[] = rows.map(({ info, gated }) => priceRow(info, gated, counted.byEncoding.get(info.tokenizer) ?? new Tally(), own, pricing));
-  if (flags.all) priced = [...priced.filter((row) => row.gated), ...sortByCost(priced.filter((row) => !row.gated))];
-  const budget = checkBudget(priced, (flags.budget as number | undefined) ?? null);
+  if (flags.all) priced = sortByCost(priced); // the asked-for models too: the table reads cheapest first
+  const budget = checkBudget(priced, (flags.budget as number | undefined) ?? null, flags.allowSkipped === true ? 0 : counted.skipped);
 
   const report: EstimateReport = {
     target: { kind: work.kind, label: work.label },

@@ -147,6 +147,7 @@ const projects = (rows: ModelRow[]) => rows.map((r) => `${r.info.id} projects ${
 function budgetVerdict(budget: BudgetVerdict): { status: 'over' | 'unchecked' | 'within'; detail: string } {
   if (budget.over.length) return { status: 'over', detail: projects(budget.over) };
   if (budget.unpriced.length) return { status: 'unchecked', detail: `no price known for ${budget.unpriced.map((r) => r.info.id).join(', ')}` };
+  if (budget.skipped) return { status: 'unchecked', detail: `${plural(budget.skipped, 'line')} could not be counted (fix them, or pass --allow-skipped to gate on the rest)` };
   return { status: 'within', detail: projects(budget.gated) };
 }
 
