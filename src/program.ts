@@ -3,7 +3,8 @@
  * when it runs, so `gpt --version` and `gpt --help` stay near Node's own start-up.
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { API_SHAPES, EFFORTS, GptError, OPTION_SPECS, checkValue, exitCodeFor, redact, type OptionName, type OptionSpec, escapeControls } from './domain/index.js';
+import { API_SHAPES, EFFORTS, GptError, OPTION_SPECS, checkValue, closest, exitCodeFor, redact, type OptionName, type OptionSpec, escapeControls } from './domain/index.js';
+import { addHelpTexts, overview } from './commands/help-text.js';
 import { VERSION } from './version.js';
 
 export type CommandOptions = Record<string, unknown>;
@@ -53,8 +54,8 @@ function addGenerationOptions(cmd: Command): Command {
     .addOption(new Option('--stream', 'stream tokens as they arrive (the default)').hideHelp())
     .option('--no-stream', 'wait for the whole answer instead of streaming')
     .option('--max-cost <usd>', 'refuse or stop before spending more than this', numberIn('--max-cost', 0, 1e9))
-    .option('--timeout <seconds>', 'time to first byte and longest silence between stream events', option('--timeout', 'timeoutSeconds'))
-    .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default 2)', option('--retries', 'retries'));
+    .option('--timeout <seconds>', 'time to first byte and longest silence between stream events (default: 600)', option('--timeout', 'timeoutSeconds'))
+    .option('--retries <n>', 'retries on 408/409/429/5xx and connection errors (default: 2)', option('--retries', 'retries'));
 }
 
 /** Tool calling (chat and run): tools from files or names, MCP servers, approval and the round limit. */
@@ -107,13 +108,25 @@ export function buildProgram(): Command {
     .option('--config <file>', 'use this config file instead of searching')
     .option('--json', 'print JSON on stdout')
     .option('-q, --quiet', 'no usage footer, no progress')
-    .option('--no-color', 'no colour on stderr')
+    .option('--no-color', 'no colour, and the answer printed raw instead of rendered (like NO_COLOR)')
     .option('-v, --verbose', 'log requests and responses to stderr (keys redacted)')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
+  // Generation flags before the command too (`gpt --timeout 2 chat hi`): the commands read them with optsWithGlobals.
+  for (const flag of addGenerationOptions(new Command()).options) program.addOption(flag.hideHelp());
   for (const add of [addChat, addRun, addBatch, addCost, addSmallCommands]) add(program);
+  program.allowExcessArguments().action((_options: unknown, cmd: Command) => overviewOrUnknown(cmd));
+  addHelpTexts(program);
   return program;
+}
+
+/** `gpt` alone: a short overview on stdout; `gpt chta`: the nearest command. */
+function overviewOrUnknown(program: Command): void {
+  const [word] = program.args;
+  if (word === undefined) return void process.stdout.write(overview(VERSION));
+  const near = closest(word, program.commands.map((c) => c.name()));
+  program.error(`error: unknown command '${word}'${near ? `\n(Did you mean ${near}?)` : ''}\nRun gpt --help to see the commands.`, { code: 'commander.unknownCommand' });
 }
 
 /** `gpt chat`: one-shot or interactive. */
@@ -123,6 +136,7 @@ function addChat(program: Command): void {
       .command('chat')))
       .description('one-shot query (message and/or piped stdin), or an interactive session on a TTY')
       .argument('[message...]', 'the message; piped stdin is appended to it')
+      .option('--no-validate', 'do not validate structured output (--schema) against the schema')
       .option('--raw', 'print the answer as it comes, without Markdown rendering')
       .option('-c, --continue', 'add a turn to the last conversation (no message on a terminal: reopen it interactively)')
       .option('--cid <id>', 'continue the conversation with this id or unique id prefix')
@@ -158,14 +172,14 @@ function addBatch(program: Command): void {
       .description('run many prompts from a JSONL or CSV file: concurrent, rate-limited, resumable, budgeted')
       .argument('[input...]', 'input file (JSONL or CSV, - for stdin); with --merge, the output files to merge')
       .option('-t, --template <name>', 'template rendered with each line as variables')
-      .option('-o, --out <file.jsonl>', 'output file (also the checkpoint); default stdout')
-      .option('--concurrency <n>', 'requests in flight (default 8)', numberIn('--concurrency', 1, 10_000, true))
+      .option('-o, --out <file.jsonl>', 'output file, also the checkpoint (default: stdout)')
+      .option('--concurrency <n>', 'requests in flight (default: 8)', numberIn('--concurrency', 1, 10_000, true))
       .option('--rpm <n>', 'requests per minute limit', numberIn('--rpm', 1, 1e9, true))
       .option('--tpm <n>', 'tokens per minute limit', numberIn('--tpm', 1, 1e12, true))
       .option('--resume', 'skip ids already ok in --out; retry the rest')
       .option('--fail-fast', 'stop at the first failed line')
       .option('--shard <K/N>', 'run only shard K of N (stable hash of the id)')
-      .addOption(new Option('--mode <mode>', 'live requests or the provider Batch API').choices(['live', 'openai-batch']).default('live'))
+      .addOption(new Option('--mode <mode>', 'live requests or the provider Batch API').choices(['live', 'openai-batch']).default('live', 'live'))
       .option('--merge', 'merge shard outputs given as arguments into --out, checking completeness against --input')
       .option('--input <file>', 'with --merge: the original input to check completeness against')
       .option('--poll-interval <seconds>', 'openai-batch: seconds between status polls', numberIn('--poll-interval', 0.01, 3600))
@@ -183,28 +197,33 @@ function addCost(program: Command): void {
     .option('--vars <file.json>', 'template variables from a JSON object')
     .option('-t, --template <name>', 'template applied to each line of a batch file')
     .option('-s, --system <text>', 'system prompt to count')
-    .option('--all', 'every priced model, sorted by cost')
+    .option('--all', 'every priced model, cheapest first')
     .option('--output-tokens <n>', 'assumed output tokens per run', numberIn('--output-tokens', 0, 1e9, true))
     .option('--max-output-tokens <n>', 'cap on output tokens (used as the estimate when nothing better is known)', numberIn('--max-output-tokens', 1, 1e9, true))
     .addOption(new Option('--effort <level>', 'reasoning effort (adds an assumed reasoning budget)').choices(EFFORTS))
     .option('--reasoning-tokens <n>', 'assumed reasoning tokens per request, billed as output (instead of the --effort multiplier)', numberIn('--reasoning-tokens', 0, 1e9, true))
     .option('--runs <n>', 'number of runs to project', numberIn('--runs', 0, 1e12, true))
     .option('--per-day <n>', 'runs per day', numberIn('--per-day', 0, 1e12))
-    .option('--days <n>', 'days to project (with --per-day; default 30)', numberIn('--days', 0, 1e6))
+    .option('--days <n>', 'days to project, with --per-day (default: 30)', numberIn('--days', 0, 1e6))
     .option('--cache-hit <f>', 'fraction of input priced at the cached rate (0-1)', numberIn('--cache-hit', 0, 1))
-    .addOption(new Option('--mode <mode>', 'price live or at the Batch API discount').choices(['live', 'openai-batch']).default('live'))
+    .addOption(new Option('--mode <mode>', 'price live or at the Batch API discount').choices(['live', 'openai-batch']).default('live', 'live'))
     .option('--budget <usd>', 'exit 6 when the projected total is over this', numberIn('--budget', 0, 1e12))
+    .option('--allow-skipped', 'with --budget: pass even when some batch lines could not be counted')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'markdown', 'csv', 'json']))
     .option('--log', 'summarise real spend from the usage log')
     .option('--since <when>', 'with --log: 7d, 24h, or a date (2026-01-01)')
     .option('--until <when>', 'with --log: end of the window')
-    .addOption(new Option('--by <key>', 'with --log: group by').choices(['day', 'model', 'profile', 'template']).default('day'))
+    .addOption(new Option('--by <key>', 'with --log: group by').choices(['day', 'model', 'profile', 'template']).default('day', 'day'))
     .action(lazy('cost'));
 }
 
 /** models, templates, config and completion. */
 function addSmallCommands(program: Command): void {
-  program.command('models').description('list known models with prices, context window and tokenizer').action(lazy('models'));
+  program
+    .command('models')
+    .description('list known models with prices, context window and tokenizer, fitted to the terminal width')
+    .option('--wide', 'every column, however wide')
+    .action(lazy('models'));
 
   program.command('templates').description('list the templates on the search path, with their variables').action(lazy('templates'));
 

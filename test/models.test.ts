@@ -32,8 +32,8 @@ describe('gpt models', () => {
     expect(body.models.find((m) => m.id === 'gpt-5.2-pro')).toMatchObject({ cached_input_per_1m: null, input_per_1m: 21, output_per_1m: 168 });
   });
 
-  it('prints an aligned table on stdout', async () => {
-    const result = await runCli(['models']);
+  it('--wide prints every column, aligned, on stdout', async () => {
+    const result = await runCli(['models', '--wide']);
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^model\s+input\/1M\s+cached\/1M\s+output\/1M\s+context\s+max out\s+tokenizer\s+source$/);

@@ -425,8 +425,8 @@ describe('gpt run, offline and accounting', () => {
     expect(record).toMatchObject({ command: 'run', template: 'translate', profile: 'openai', requested_model: 'gpt-5.2', usage: { input_tokens: 10, output_tokens: 1 } });
   });
 
-  it('with no key, a real run exits 3 after rendering', async () => {
-    const r = await runCli(['run', 'translate', '--var', 'lang=French', '--var', 'text=Hi'], { env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: server.url } });
+  it('with no key, a real run to another host exits 3 after rendering (a loopback URL needs none: first-run.test)', async () => {
+    const r = await runCli(['run', 'translate', '--var', 'lang=French', '--var', 'text=Hi'], { env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: 'https://llm.example.invalid/v1' } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/OPENAI_API_KEY/);
     expect(server.requests).toHaveLength(0);

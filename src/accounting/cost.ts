@@ -57,13 +57,15 @@ export function addCosts(a: Cost, b: Cost): Cost {
 }
 
 /**
- * Dollars for people: `$12.34` and `$1,234.56` from a dollar up, `$0.0523` from a cent, and two
- * significant digits below that (`$0.0012`, `$0.000035`) so a tiny request never reads as $0.00.
+ * Dollars for people, always in decimals (never `1e-7`): `$12.34` and `$1,234.56` from a dollar up, `$0.0523`
+ * from a cent, and two significant digits below that (`$0.0012`, `$0.000035`) so a tiny request never reads as
+ * $0.00. `exact` shows every digit (up to 12 decimals) of a figure someone chose: a limit, a price per 1M tokens.
  */
-export function formatUsd(n: number): string {
+export function formatUsd(n: number, { exact = false } = {}): string {
   if (!Number.isFinite(n)) return `$${n}`;
   const sign = n < 0 ? '-' : '';
   const abs = Math.abs(n);
+  if (exact) return `${sign}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 12 })}`;
   if (abs === 0) return '$0.00';
   if (abs >= 1) {
     return `${sign}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

@@ -1,6 +1,6 @@
 /** Model id → price, limits and tokenizer: the built-in table, forgiving about how ids are spelled, with config overrides. */
 import { PRICE_TABLE, type PriceRow } from './price-table.js';
-import type { Price, PricingOverride } from '../domain/index.js';
+import { type Price, type PricingOverride, didYouMean } from '../domain/index.js';
 import type { ModelInfo, Tokenizer } from './types.js';
 
 /** tiktoken 0.14 `model.py` prefixes (openai-api.md §6); gpt-oss's o200k_harmony is o200k_base plus special tokens. */
@@ -127,6 +127,12 @@ export function lookupModel(id: string, pricing?: Record<string, PricingOverride
     asOf: overridden ? null : (row?.asOf ?? null),
     tableId: row?.id ?? null,
   };
+}
+
+/** ` (did you mean 'gpt-5-mini'?)` when an id the table lacks is a typo of one it has; else ''. */
+export function modelTypoHint(id: string): string {
+  if (findRow(id)) return '';
+  return didYouMean(id.trim(), PRICE_TABLE.flatMap((row) => [row.id, ...(row.aliases ?? [])]));
 }
 
 /** Every built-in model (table order), overrides applied, then models priced only in config. */

@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
-import { GptError, LineSplitter } from '../domain/index.js';
+import { GptError, LineSplitter, fileErrorReason } from '../domain/index.js';
 import type { ResultLine, ResultSink } from './types.js';
 import { AppendWriter, outputError } from './writer.js';
 
@@ -242,7 +242,7 @@ export async function openCheckpoint(path: string, options: { resume: boolean })
     (s) => s.size,
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return 0;
-      throw new GptError('usage', `cannot use ${path} as batch output: ${err.code ?? err.message}`, {}, { cause: err });
+      throw new GptError('usage', `cannot use ${path} as batch output: ${fileErrorReason(err)}`, {}, { cause: err });
     },
   );
   if (size > 0 && !options.resume) {

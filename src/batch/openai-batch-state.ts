@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GptError } from '../domain/index.js';
+import { GptError, fileErrorReason } from '../domain/index.js';
 import type { BatchEndpoint } from '../providers/batch-api.js';
 
 /** A submitted batch as the state file remembers it. */
@@ -86,7 +86,7 @@ async function readState(path: string, baseUrl: string, log: (line: string) => v
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new GptError('internal', `cannot read the batch state ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new GptError('internal', `cannot read the batch state ${path}: ${fileErrorReason(err)}`);
   }
   try {
     const state = JSON.parse(text) as StateJson;

@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
-import { GptError, LineSplitter, LineTooLong, checkOptionValue, lineText, usageError, type ChatMessage, type GenerationOptions, type OptionName, type Role } from '../domain/index.js';
+import { GptError, LineSplitter, fileErrorReason, LineTooLong, checkOptionValue, lineText, usageError, type ChatMessage, type GenerationOptions, type OptionName, type Role } from '../domain/index.js';
 import type { BatchEntry, BatchItem, LineError } from './types.js';
 
 /** The longest line a batch input may hold: anything longer is the wrong file (or /dev/zero), not a prompt. */
@@ -39,8 +39,7 @@ export async function* openInput(path: string, stdin: AsyncIterable<Buffer | str
   try {
     yield* source;
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new GptError('usage', `cannot read batch input ${path === '-' ? 'stdin' : path}: ${reason}`, {}, { cause: err });
+    throw new GptError('usage', `cannot read batch input ${path === '-' ? 'stdin' : path}: ${fileErrorReason(err)}`, {}, { cause: err });
   }
 }
 

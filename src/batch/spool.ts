@@ -8,7 +8,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { GptError, LineTooLong } from '../domain/index.js';
+import { GptError, LineTooLong, fileErrorReason } from '../domain/index.js';
 import { MAX_LINE_BYTES, tooLongError } from './reader.js';
 import { outputError } from './writer.js';
 
@@ -120,8 +120,7 @@ async function writeAll(handle: FileHandle, chunk: Buffer, path: string): Promis
 }
 
 function readError(name: string, err: unknown): GptError {
-  const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  return new GptError('usage', `cannot read batch input ${name}: ${reason}`, {}, { cause: err });
+  return new GptError('usage', `cannot read batch input ${name}: ${fileErrorReason(err)}`, {}, { cause: err });
 }
 
 /** Measures lines without keeping them (copying an input), throwing LineTooLong past `maxBytes`. */

@@ -2,7 +2,7 @@
  * The figures of one batch run, kept the same way in live and Batch API mode: counts, the one running
  * sum of usage and cost, the progress and summary built from them, and the one exit decision.
  */
-import { addCosts } from '../accounting/cost.js';
+import { addCosts, formatUsd } from '../accounting/cost.js';
 import { type Cost, GptError, type Usage, ZERO_USAGE } from '../domain/index.js';
 import type { BatchSummary, Progress, ResultLine, StopReason } from './types.js';
 
@@ -131,7 +131,7 @@ export function exitErrorFor(summary: BatchSummary, cause: StopCause): GptError 
     case 'budget':
       return new GptError(
         'budget',
-        `batch stopped before exceeding --max-cost $${cause.maxCostUsd}: spent $${summary.cost.total_usd.toFixed(4)}, ${left}; rerun with --resume and a higher --max-cost to continue`,
+        `batch stopped before exceeding --max-cost ${formatUsd(cause.maxCostUsd ?? 0, { exact: true })}: spent ${formatUsd(summary.cost.total_usd)}, ${left}; rerun with --resume and a higher --max-cost to continue`,
       );
     default:
       if (cause.problems?.length) return new GptError('api', cause.problems.join('\n'));

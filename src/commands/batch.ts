@@ -5,7 +5,7 @@
  * progress, signals and the usage log to it.
  */
 import { resolve } from 'node:path';
-import { lookupModel } from '../accounting/models.js';
+import { lookupModel, modelTypoHint } from '../accounting/models.js';
 import { usageLogPath } from '../accounting/usage-log.js';
 import { openCheckpoint, type Checkpoint } from '../batch/checkpoint.js';
 import { scanIds } from '../batch/ids.js';
@@ -121,7 +121,7 @@ async function prepare(o: BatchOptions): Promise<Job> {
   const maxCostUsd = budgetOf(o, config);
   if (!lookupModel(config.model, config.pricing).price) {
     if (o.maxCost !== undefined) throw usageError(`--max-cost needs a price for model '${config.model}', and none is known (add pricing.${config.model} to your config)`);
-    warn(out, o.flags, `no price known for model '${config.model}': cost will show as unknown (add pricing.${config.model} to your config)`);
+    warn(out, o.flags, `no price known for model '${config.model}'${modelTypoHint(config.model)}: cost will show as unknown (add pricing.${config.model} to your config)`);
   }
   const rpm = o.rpm ?? config.profile.rpm;
   const tpm = o.tpm ?? config.profile.tpm;

@@ -32,6 +32,8 @@ export interface ChatOptions extends PromptFlags {
   interactive: boolean;
   /** --compact: compact older turns before sending. */
   compact: boolean;
+  /** False with --no-validate. */
+  validate: boolean;
 }
 
 export function parseChatOptions(positional: unknown[], flags: Record<string, unknown>): ChatOptions {
@@ -39,6 +41,7 @@ export function parseChatOptions(positional: unknown[], flags: Record<string, un
   return {
     message: texts(positional[0]),
     ...readPromptFlags(flags),
+    validate: flags.validate !== false,
     continue: flags.continue === true,
     ...(cid !== undefined ? { cid } : {}),
     ...(typeof flags.save === 'boolean' ? { save: flags.save } : {}),
@@ -137,6 +140,6 @@ async function chunked(config: ResolvedConfig, o: ChatOptions, piped: string | u
   return runChunked({ command: 'chat', config, options, render, input: piped, flags: o, validate: true, ...(o.chunkTokens !== undefined ? { chunkTokens: o.chunkTokens } : {}) });
 }
 
-export function chatJob(config: ResolvedConfig, o: PromptFlags, messages: ChatMessage[], options: GenerationOptions, toolbox?: Toolbox): ShownPrompt {
-  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: true, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}), ...(toolbox ? { toolbox } : {}) };
+export function chatJob(config: ResolvedConfig, o: PromptFlags & { validate?: boolean }, messages: ChatMessage[], options: GenerationOptions, toolbox?: Toolbox): ShownPrompt {
+  return { command: 'chat', config, model: config.model, messages, options, display: o.display, validate: o.validate !== false, ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}), ...(toolbox ? { toolbox } : {}) };
 }

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type ApiKey, resolveApiKey } from '../config/key.js';
 import { configDirFor, findProjectConfig, loadConfig, stateDirFor } from '../config/load.js';
 import { trustDir, trustFile, untrust } from '../config/trust.js';
+import { formatUsd } from '../accounting/cost.js';
 import { warn } from '../ui/status.js';
 import { GptError, maskKey } from '../domain/index.js';
 
@@ -101,7 +102,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   if (Object.keys(config.defaults).length > 0) row('defaults', JSON.stringify(config.defaults));
   if (Object.keys(config.pricing).length > 0) row('pricing', JSON.stringify(config.pricing));
   if (config.templatePaths.length > 0) row('templates', config.templatePaths.join(', '));
-  if (config.budget.maxCostPerRun !== undefined) row('budget', `$${config.budget.maxCostPerRun} per run`);
+  if (config.budget.maxCostPerRun !== undefined) row('budget', `${formatUsd(config.budget.maxCostPerRun, { exact: true })} per run`);
   lines.push('');
   if (config.files.length === 0) lines.push('config files   (none found; built-in defaults)');
   for (const f of config.files) {

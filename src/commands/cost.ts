@@ -40,6 +40,7 @@ const ESTIMATE_FLAGS: Array<[string, string]> = [
   ['template', '--template'],
   ['system', '--system'],
   ['all', '--all'],
+  ['allowSkipped', '--allow-skipped'],
   ['outputTokens', '--output-tokens'],
   ['maxOutputTokens', '--max-output-tokens'],
   ['effort', '--effort'],
@@ -250,8 +251,8 @@ async function costEstimate(targetArg: string | undefined, flags: Flags, format:
     const row = priceRow(info, gated, images ? tally.plusInput(images) : tally, own, pricing);
     return images ? { ...row, imageTokens: images } : row;
   });
-  if (flags.all) priced = [...priced.filter((row) => row.gated), ...sortByCost(priced.filter((row) => !row.gated))];
-  const budget = checkBudget(priced, (flags.budget as number | undefined) ?? null);
+  if (flags.all) priced = sortByCost(priced); // the asked-for models too: the table reads cheapest first
+  const budget = checkBudget(priced, (flags.budget as number | undefined) ?? null, flags.allowSkipped === true ? 0 : counted.skipped);
 
   const report: EstimateReport = {
     target: { kind: work.kind, label: work.label },

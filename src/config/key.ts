@@ -27,6 +27,8 @@ export function resolveApiKey(config: ResolvedConfig, env: NodeJS.ProcessEnv = p
     return { key: value, source: 'apiKeyCommand' };
   }
   if (names.length === 0) return { key: undefined, source: 'none (keyless profile)' };
+  // A server on this machine (a local Ollama, vLLM, llama.cpp) rarely wants a key: send none rather than refuse.
+  if (isLoopback(profile.baseUrl)) return { key: undefined, source: 'none (loopback URL, no key set)' };
   const which = names.join(' or ');
   throw new GptError(
     'config',
@@ -35,6 +37,14 @@ export function resolveApiKey(config: ResolvedConfig, env: NodeJS.ProcessEnv = p
 }
 
 const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/;
+
+function isLoopback(url: string): boolean {
+  try {
+    return LOOPBACK.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
 
 /** A warning when a key would travel in clear text: plain http to a host other than this machine. */
 export function clearTextWarning(baseUrl: string, key: string | undefined): string | undefined {

@@ -4,26 +4,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, extname, join, parse, resolve, sep } from 'node:path';
-import { GptError, OPTION_SPECS, type GenerationOptions, type OptionName } from '../domain/index.js';
+import { extname, join, resolve } from 'node:path';
+import { GptError, OPTION_SPECS, didYouMean, fileErrorReason, type GenerationOptions, type OptionName } from '../domain/index.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from './builtins.js';
+import { findProjectConfig } from './find-project.js';
 import { bytesTrusted, trustedDirs } from './trust.js';
 import type { ConfigFile, ProfileConfig, ResolvedConfig } from './types.js';
 import { type RawConfig, validateConfig } from './validate.js';
 
-/** SPEC: Configuration — the names searched in each directory, first match wins. */
-export const PROJECT_CONFIG_NAMES = [
-  'package.json',
-  '.gptrc',
-  '.gptrc.json',
-  '.gptrc.yaml',
-  '.gptrc.yml',
-  '.gptrc.js',
-  '.gptrc.cjs',
-  '.gptrc.mjs',
-  'gpt.config.js',
-  'gpt.config.mjs',
-];
+export { PROJECT_CONFIG_NAMES, findProjectConfig } from './find-project.js';
 
 /** File names read from the user's config dir ($XDG_CONFIG_HOME/gpt/). */
 export const USER_CONFIG_NAMES = ['config.json', 'config.yaml', 'config.yml', 'config.js', 'config.mjs', 'config.cjs', '.gptrc', '.gptrc.json', '.gptrc.yaml', '.gptrc.yml'];
@@ -64,8 +53,7 @@ async function asConfig(path: string, parse: () => Promise<unknown>): Promise<Ra
     raw = await parse();
   } catch (error) {
     if (error instanceof GptError) throw error;
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new GptError('config', `${path}: cannot be read as config: ${reason}`);
+    throw new GptError('config', `${path}: cannot be read as config: ${fileErrorReason(error)}`);
   }
   return validateConfig(raw, path);
 }
@@ -86,7 +74,7 @@ export async function readProjectConfig(path: string, stateDir: string, read: (p
   try {
     bytes = read(path);
   } catch (error) {
-    throw new GptError('config', `${path}: cannot be read as config: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new GptError('config', `${path}: cannot be read as config: ${fileErrorReason(error)}`);
   }
   const trusted = bytesTrusted(stateDir, path, bytes);
   const text = bytes.toString('utf8');
@@ -94,42 +82,6 @@ export async function readProjectConfig(path: string, stateDir: string, read: (p
   if (!trusted) return { config: null, trusted };
   const { runTrustedConfig } = await import('./code.js');
   return { config: await asConfig(path, () => runTrustedConfig(path, text)), trusted };
-}
-
-/** Whether any search-place name exists from cwd upward: a few stats, so a run with no candidate never loads cosmiconfig (~25 ms). */
-function anyCandidate(cwd: string): boolean {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (PROJECT_CONFIG_NAMES.some((name) => existsSync(join(dir, name)))) return true;
-    if (dirname(dir) === dir) return false;
-  }
-}
-
-/**
- * The first project config found walking up from cwd (SPEC: searched from the working directory upward),
- * found by cosmiconfig with loaders that only mark a file as found: nothing is parsed or run here, so an
- * untrusted JS config never executes, and readProjectConfig reads the bytes it hashes itself. Loaded
- * lazily: only commands that read config pay for it.
- */
-export async function findProjectConfig(cwd: string, skipDir: string): Promise<string | null> {
-  if (!anyCandidate(cwd)) return null;
-  const { cosmiconfig } = await import('cosmiconfig');
-  const skip = resolve(skipDir);
-  const found = (path: string, content: string): unknown => {
-    if (resolve(dirname(path)) === skip) return undefined;
-    if (basename(path) !== 'package.json') return { found: true };
-    try {
-      return JSON.parse(content) as unknown; // cosmiconfig then keeps it only when it has a "gpt" key
-    } catch {
-      return undefined;
-    }
-  };
-  const loaders = Object.fromEntries(['.json', '.yaml', '.yml', '.js', '.cjs', '.mjs', '.ts', 'noExt'].map((ext) => [ext, found]));
-  const explorer = cosmiconfig('gpt', { searchPlaces: PROJECT_CONFIG_NAMES, loaders, searchStrategy: 'global', stopDir: parse(resolve(cwd)).root, cache: false });
-  const result = await explorer.search(cwd);
-  // 'global' ends with cosmiconfig's own global config dir: the user's config is read apart, so only cwd and its ancestors count.
-  const start = resolve(cwd);
-  const dir = result ? dirname(result.filepath) : null;
-  return dir !== null && (start === dir || start.startsWith(dir.endsWith(sep) ? dir : dir + sep)) ? result!.filepath : null;
 }
 
 function findUserConfig(configDir: string): string | null {
@@ -324,8 +276,8 @@ function resolveProfile(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, 
   const builtin = BUILTIN_PROFILES[name];
   const configured = merged.profiles?.[name] as Partial<ProfileConfig> | undefined;
   if (!builtin && !configured) {
-    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(merged.profiles ?? {})])].join(', ');
-    throw new GptError('config', `unknown profile '${name}' (from ${from}); known profiles: ${known}`);
+    const known = [...new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(merged.profiles ?? {})])];
+    throw new GptError('config', `unknown profile '${name}' (from ${from})${didYouMean(name, known)}; known profiles: ${known.join(', ')}`);
   }
   const profile: ProfileConfig = { ...(builtin ?? { baseUrl: '' }), ...configured } as ProfileConfig;
   if (!profile.baseUrl) throw new GptError('config', `profile '${name}' has no baseUrl (set profiles.${name}.baseUrl)`);

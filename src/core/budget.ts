@@ -3,7 +3,7 @@
  * sending (context window, --max-cost on the input alone), the running cost of a streaming answer, and the
  * cost of a finished one.
  */
-import { costOf } from '../accounting/cost.js';
+import { costOf, formatUsd } from '../accounting/cost.js';
 import { attachmentTokens } from '../attachments/image-tokens.js';
 import { guardWindow } from './window.js';
 import { type ChatMessage, type Cost, GptError, type Price, type TextCounter, type Usage } from '../domain/index.js';
@@ -46,7 +46,7 @@ export async function checkBeforeSending(prompt: PromptCheck, facts: ModelFacts,
   if (maxCost === undefined || !facts.price) return counted;
   const inputTokens = counted ?? (await counter()).countChat(prompt.messages) + attachmentTokens(prompt.messages, model);
   const inputCost = costOf(estimatedUsage(inputTokens), facts.price).total_usd;
-  if (inputCost > maxCost) throw new GptError('budget', `the prompt alone would cost $${inputCost.toFixed(6)} on ${model}, over --max-cost $${maxCost}; nothing was sent`);
+  if (inputCost > maxCost) throw new GptError('budget', `the prompt alone would cost ${formatUsd(inputCost)} on ${model}, over --max-cost ${formatUsd(maxCost, { exact: true })}; nothing was sent`);
   return inputTokens;
 }
 
@@ -56,6 +56,6 @@ export function spendMeter(counter: TextCounter, price: Price, inputTokens: numb
   return (text) => {
     outputTokens += counter.count(text);
     const spent = costOf(estimatedUsage(inputTokens, outputTokens), price).total_usd;
-    return spent > maxCost ? new GptError('budget', `stopped: the answer reached ~$${spent.toFixed(6)}, over --max-cost $${maxCost}`) : undefined;
+    return spent > maxCost ? new GptError('budget', `stopped: the answer reached ~${formatUsd(spent)}, over --max-cost ${formatUsd(maxCost, { exact: true })}`) : undefined;
   };
 }

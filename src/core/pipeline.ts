@@ -4,6 +4,7 @@
  * signal and sinks are parameters, and what happens is told to the sinks as events (events.ts).
  */
 import { type ChatMessage, type Clock, type GenerationOptions, GptError, type TextCounter, type ToolCall, type ToolSpec, type Usage, countedUsage } from '../domain/index.js';
+import { modelTypoHint } from '../accounting/models.js';
 import type { Provider, ProviderEvent } from '../providers/types.js';
 import { type ModelFacts, answerCost, checkBeforeSending, spendMeter } from './budget.js';
 import type { PromptEvent, PromptResult, PromptSink } from './events.js';
@@ -78,7 +79,7 @@ async function answer(prompt: PromptSpec, deps: PipelineDeps, controller: AbortC
   const startedAt = deps.clock.now();
   try {
     countedInput = await checkBeforeSending({ ...prompt, maxOutputTokens: prompt.options.maxOutputTokens }, deps.facts, deps.counter);
-    if (!deps.facts.price) deps.emit({ type: 'warning', message: `no price known for model '${prompt.model}': cost will show as unknown (add pricing.${prompt.model} to your config)` });
+    if (!deps.facts.price) deps.emit({ type: 'warning', message: `no price known for model '${prompt.model}'${modelTypoHint(prompt.model)}: cost will show as unknown (add pricing.${prompt.model} to your config)` });
     if (prompt.maxCost !== undefined && deps.facts.price) meter = spendMeter(await deps.counter(), deps.facts.price, countedInput ?? 0, prompt.maxCost);
   } catch (error) {
     return end(prompt, deps, { collected, startedAt, failure: error });

@@ -243,18 +243,21 @@ export interface BudgetVerdict {
   gated: ModelRow[];
   over: ModelRow[];
   unpriced: ModelRow[];
+  /** Batch lines that could not be counted: the total may be short of the truth, so the gate fails (unless --allow-skipped). */
+  skipped: number;
 }
 
 /**
  * The --budget gate looks only at the models the user asked for (-m, else the default model): rows added by --all
- * are for comparison. It fails closed: a gated model without a price cannot be shown to fit, so it fails too.
+ * are for comparison. It fails closed: a gated model without a price, or a batch with lines it could not count
+ * (`skipped`, 0 with --allow-skipped), cannot be shown to fit, so it fails too.
  */
-export function checkBudget(rows: readonly ModelRow[], budgetUsd: number | null): BudgetVerdict {
-  if (budgetUsd === null) return { budgetUsd, failed: false, gated: [], over: [], unpriced: [] };
+export function checkBudget(rows: readonly ModelRow[], budgetUsd: number | null, skipped = 0): BudgetVerdict {
+  if (budgetUsd === null) return { budgetUsd, failed: false, gated: [], over: [], unpriced: [], skipped: 0 };
   const gated = rows.filter((row) => row.gated);
   const over = gated.filter((row) => row.totalUsd !== null && row.totalUsd > budgetUsd);
   const unpriced = gated.filter((row) => row.totalUsd === null);
-  return { budgetUsd, failed: over.length > 0 || unpriced.length > 0, gated, over, unpriced };
+  return { budgetUsd, failed: over.length > 0 || unpriced.length > 0 || skipped > 0, gated, over, unpriced, skipped };
 }
 
 /** --all: cheapest first, unpriced last, ties in the table's order. */

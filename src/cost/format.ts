@@ -1,5 +1,6 @@
 /** The estimate as people and machines read it: an aligned table, Markdown for CI step summaries, CSV, and JSON. */
 import { formatUsd } from '../accounting/cost.js';
+import { modelTypoHint } from '../accounting/models.js';
 import type { Tokenizer } from '../accounting/types.js';
 import type { Effort } from '../domain/index.js';
 import { REASONING_MULTIPLIER, type BudgetVerdict, type LineSummary, type ModelRow, type OutputGuess, type Projection } from './estimate.js';
@@ -135,7 +136,7 @@ export function estimateNotes(report: EstimateReport): string[] {
   const images = report.rows.filter((row) => row.imageTokens).map((row) => `${row.info.id} ~${int(row.imageTokens!)}`);
   if (images.length) notes.push(`~ image tokens by OpenAI's published formula, approximate (the API's usage is the real figure): ${images.join(', ')}`);
   for (const row of report.rows) {
-    if (!row.costPerRun.priced) notes.push(`no price known for ${row.info.id}: add pricing."${row.info.id}" {input, output} (USD per 1M tokens) to your config`);
+    if (!row.costPerRun.priced) notes.push(`no price known for ${row.info.id}${modelTypoHint(row.info.id)}: add pricing."${row.info.id}" {input, output} (USD per 1M tokens) to your config`);
   }
   const verdict = budgetLine(report.budget);
   if (verdict) notes.push(verdict);
@@ -148,6 +149,7 @@ const projects = (rows: ModelRow[]) => rows.map((r) => `${r.info.id} projects ${
 function budgetVerdict(budget: BudgetVerdict): { status: 'over' | 'unchecked' | 'within'; detail: string } {
   if (budget.over.length) return { status: 'over', detail: projects(budget.over) };
   if (budget.unpriced.length) return { status: 'unchecked', detail: `no price known for ${budget.unpriced.map((r) => r.info.id).join(', ')}` };
+  if (budget.skipped) return { status: 'unchecked', detail: `${plural(budget.skipped, 'line')} could not be counted (fix them, or pass --allow-skipped to gate on the rest)` };
   return { status: 'within', detail: projects(budget.gated) };
 }
 

@@ -68,6 +68,27 @@ const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
 };
 
+/** Reading or opening a file failed: the words for each code (never a bare ENOENT on screen). */
+const FILE_REASONS: Record<string, string> = {
+  ...REASONS,
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EPERM: 'operation not permitted',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+  EBUSY: 'file is busy',
+};
+
+/** Why reading a file failed, in words: `no such file`, `permission denied` (the caller names the path). */
+export function fileErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && FILE_REASONS[code]) return FILE_REASONS[code];
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+}
+
 /** Why a write failed, in words, with the code: `no space left on device (ENOSPC)`. */
 export function writeErrorReason(error: NodeJS.ErrnoException): string {
   const first = error.message.split('\n')[0]!.replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');

@@ -10,3 +10,4 @@ export * from './redact.js';
 export { type Clock, systemClock } from './clock.js';
 export * from './hash.js';
 export * from './lines.js';
+export * from './suggest.js';

@@ -1,7 +1,7 @@
 /** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
 import { callJson } from './http-json.js';
-import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, type OpenResponse, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { responsesCalls, responsesItems, responsesTools } from './tool-calls.js';
 import type { ProviderEvent, ProviderRequest } from './types.js';
@@ -85,11 +85,23 @@ function* finalEvents(response: Json): Generator<ProviderEvent> {
   yield { type: 'finish', reason: finishReason(response) };
 }
 
+/** A server without the Responses API answers 404: say where, and what to use instead. */
+function notFoundHint(error: unknown, baseUrl: string): unknown {
+  if (!(error instanceof GptError) || error.details.status !== 404) return error;
+  const hint = `${error.message} from POST ${baseUrl}/responses: this server does not seem to offer the Responses API; try --api chat`;
+  return new GptError(error.kind, hint, error.details, { cause: error });
+}
+
 export async function* responsesStream(http: HttpSettings, request: ProviderRequest): AsyncGenerator<ProviderEvent> {
   const dropped = unsupportedByResponses(request);
   if (dropped.length > 0) yield { type: 'warning', message: `the responses API has no ${dropped.join(', ')}; ignored (use --api chat)` };
   const stream = request.options.stream !== false;
-  const response = yield* postJson(http, '/responses', responsesBody(request, stream), request.signal);
+  let response: OpenResponse;
+  try {
+    response = yield* postJson(http, '/responses', responsesBody(request, stream), request.signal);
+  } catch (error) {
+    throw notFoundHint(error, http.baseUrl);
+  }
   yield startEvent(response);
   const url = `${http.baseUrl}/responses`;
   const timeout = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { GptError } from '../domain/index.js';
+import { GptError, fileErrorReason } from '../domain/index.js';
 import { readTemplateFile } from './include.js';
 import { parseTemplate } from './parse.js';
 import { resolveSchema } from './schema.js';
@@ -112,7 +112,7 @@ async function templateFiles(dir: string): Promise<string[]> {
     return entries.filter((e) => !e.isDirectory() && e.name.toLowerCase().endsWith('.md')).map((e) => e.name).sort();
   } catch (error) {
     if (missingFile(error)) return [];
-    throw new GptError('usage', `cannot list templates in ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new GptError('usage', `cannot list templates in ${dir}: ${fileErrorReason(error)}`);
   }
 }
 

@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import { open, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { fileErrorReason } from '../domain/index.js';
 import type { Template } from './types.js';
 
 /** Why a file cannot be read; the caller names the template and line. */
@@ -14,13 +15,7 @@ export class IncludeError extends Error {}
 
 const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
-const describe = (error: unknown): string => {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return code ?? (error as Error).message;
-};
+const describe = (error: unknown): string => fileErrorReason(error);
 
 /** The real path of an open file: Linux names it in /proc; elsewhere resolve the name we opened. */
 async function realPathOf(fd: number, file: string): Promise<string> {

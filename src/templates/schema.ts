@@ -1,7 +1,7 @@
 /** Reading and checking JSON schemas for structured output (front matter `schema:` and `--schema file.json`). */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
-import { GptError } from '../domain/index.js';
+import { GptError, fileErrorReason } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
 import { schemaNameFor } from './parse.js';
 import type { Template } from './types.js';
@@ -16,8 +16,7 @@ export async function loadSchemaFile(
   try {
     text = await read(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = error instanceof IncludeError ? error.message.replace(`${file}: `, '') : code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message);
+    const why = error instanceof IncludeError ? error.message.replace(`${file}: `, '') : fileErrorReason(error);
     throw new GptError('usage', `${source}: cannot read schema file ${file}: ${why}`);
   }
   let schema: unknown;

@@ -1,16 +1,14 @@
 /** Template variables from the command line: `--var k=v`, `--var k=@file`, `--vars file.json`. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GptError } from '../domain/index.js';
+import { GptError, fileErrorReason } from '../domain/index.js';
 import { VAR_NAME } from './syntax.js';
 
 async function readVarFile(file: string, cwd: string, flag: string): Promise<string> {
   try {
     return await readFile(resolve(cwd, file), 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? (error as Error).message);
-    throw new GptError('usage', `${flag}: cannot read ${file}: ${why}`);
+    throw new GptError('usage', `${flag}: cannot read ${file}: ${fileErrorReason(error)}`);
   }
 }
 

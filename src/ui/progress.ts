@@ -83,8 +83,10 @@ const STOPPED: Record<StopView, string> = {
 export function formatSummary(s: SummaryView): string[] {
   const counts = [`${int(s.ok)} ok`, `${int(s.failed)} failed`];
   if (s.skipped > 0) counts.push(`${int(s.skipped)} skipped (already ok)`);
-  if (s.aborted > 0) counts.push(`${int(s.aborted)} aborted`);
-  if (s.notRun) counts.push(`${int(s.notRun)} not run`);
+  // The counts partition the input (ok + failed + skipped + not run = lines): requests cut off in flight are among the not run.
+  const cut = s.aborted > 0 ? `${int(s.aborted)} cut off in flight` : '';
+  if (s.notRun) counts.push(`${int(s.notRun)} not run${cut ? ` (${cut})` : ''}`);
+  else if (cut) counts.push(`${cut}, not run`);
   const approx = s.usage.estimated ? '~' : '';
   const cached = s.usage.cached_input_tokens ? ` (${int(s.usage.cached_input_tokens)} cached)` : '';
   const reasoning = s.usage.reasoning_tokens ? ` (${int(s.usage.reasoning_tokens)} reasoning)` : '';

@@ -282,7 +282,7 @@ describe('the tally and the one exit decision', () => {
     ['completed', 3, 0, undefined, undefined, undefined],
     ['fail_fast', 3, 1, 'batch_failed', 8, '1 of 4 batch items failed (stopped by --fail-fast, 6 not run); the output file says which'],
     ['interrupted', 3, 1, 'interrupted', 130, 'batch interrupted: 3 ok, 1 failed, 6 not run; rerun with --resume to continue'],
-    ['budget', 3, 0, 'budget', 6, 'batch stopped before exceeding --max-cost $1: spent $0.0000, 6 not run; rerun with --resume and a higher --max-cost to continue'],
+    ['budget', 3, 0, 'budget', 6, 'batch stopped before exceeding --max-cost $1.00: spent $0.00, 6 not run; rerun with --resume and a higher --max-cost to continue'],
   ] as const)('%s with %i ok and %i failed exits %s', (reason, ok, failed, kind, code, message) => {
     const error = exitErrorFor(summaryOf(reason, ok, failed), { left: '6 not run', maxCostUsd: 1 });
     expect(error?.kind).toBe(kind);

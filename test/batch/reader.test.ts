@@ -182,7 +182,7 @@ describe('input selection', () => {
     const err = await collect(readBatchFile(join(dir, 'missing.jsonl'))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GptError);
     expect((err as GptError).kind).toBe('usage');
-    expect((err as GptError).message).toMatch(/missing\.jsonl: ENOENT/);
+    expect((err as GptError).message).toMatch(/missing\.jsonl: no such file$/);
   });
 });
 

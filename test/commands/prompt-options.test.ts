@@ -24,6 +24,7 @@ describe('gpt chat options', () => {
     const { positional, flags } = parsed(['chat', 'hello', 'there']);
     expect(parseChatOptions(positional, flags)).toEqual({
       message: ['hello', 'there'],
+      validate: true,
       config: {},
       generation: {},
       display: { json: false, quiet: false, raw: false, verbose: false, color: true },
@@ -46,11 +47,12 @@ describe('gpt chat options', () => {
   it('every flag lands in its typed place', () => {
     const { positional, flags } = parsed([
       '--json', '-q', '--no-color', '-v', '-p', 'ollama', '-m', 'llama3', '--base-url', 'http://127.0.0.1:1/v1', '--config', 'c.json',
-      'chat', '--raw', '--max-cost', '0.5', '--schema', 's.json', '-s', 'be brief', '--temperature', '0.2', '--timeout', '9', '--stop', 'A', '--no-stream',
+      'chat', '--raw', '--no-validate', '--max-cost', '0.5', '--schema', 's.json', '-s', 'be brief', '--temperature', '0.2', '--timeout', '9', '--stop', 'A', '--no-stream',
       '-a', 'x.png', '--attach', '-', '--detail', 'low', '--chunk', '--chunk-tokens', '900', 'hi',
     ]);
     expect(parseChatOptions(positional, flags)).toEqual({
       message: ['hi'],
+      validate: false,
       config: { config: 'c.json', profile: 'ollama', model: 'llama3', baseUrl: 'http://127.0.0.1:1/v1' },
       generation: { system: 'be brief', temperature: 0.2, timeoutSeconds: 9, stop: ['A'], stream: false },
       display: { json: true, quiet: true, raw: true, verbose: true, color: false },

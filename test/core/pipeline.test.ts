@@ -155,7 +155,7 @@ describe('the one-prompt pipeline', () => {
     // Input: 14 tokens = $14. Each word out costs $2: the 4th word makes $22 > $21.
     const { outcome, events, provider } = await run([text('a '), text('b '), text('c '), text('d '), text('e '), text('f'), usage(99, 99)], { maxCost: 21 });
     expect(outcome.error).toBeInstanceOf(GptError);
-    expect(outcome.error).toMatchObject({ kind: 'budget', exitCode: 6, message: 'stopped: the answer reached ~$22.000000, over --max-cost $21' });
+    expect(outcome.error).toMatchObject({ kind: 'budget', exitCode: 6, message: 'stopped: the answer reached ~$22.00, over --max-cost $21.00' });
     expect(outcome.result.text).toBe('a b c d ');
     expect(provider.requests[0]!.signal!.aborted).toBe(true);
     expect(provider.played).toBe(4); // nothing read after the chunk that crossed the line
@@ -165,7 +165,7 @@ describe('the one-prompt pipeline', () => {
 
   it('--max-cost refuses a prompt whose input alone is over, before anything is sent', async () => {
     const { outcome, events, provider } = await run([text('never')], { maxCost: 13 });
-    expect(outcome.error).toMatchObject({ kind: 'budget', message: 'the prompt alone would cost $14.000000 on test-model, over --max-cost $13; nothing was sent' });
+    expect(outcome.error).toMatchObject({ kind: 'budget', message: 'the prompt alone would cost $14.00 on test-model, over --max-cost $13.00; nothing was sent' });
     expect(provider.requests).toHaveLength(0);
     expect(types(events)).toEqual(['failed']);
     expect(outcome.result.accounted).toBe(false);

@@ -25,7 +25,7 @@ function strictProblems(schema: unknown, at = '$'): string[] {
 describe('the templates shipped in prompts/', () => {
   it('include the ones the README promises', () => {
     expect(shipped).toEqual(expect.arrayContaining(
-      ['summarize', 'explain', 'commit-message', 'review-diff', 'translate', 'extract-json', 'rewrite', 'release-notes', 'extract-invoice'].map((n) => `${n}.md`),
+      ['summarize', 'explain', 'commit-message', 'review-diff', 'translate', 'extract-json', 'rewrite', 'release-notes', 'extract-invoice', 'classify'].map((n) => `${n}.md`),
     ));
   });
 
@@ -49,6 +49,17 @@ describe('the templates shipped in prompts/', () => {
     expect(text.replace('{{not a placeholder}}', '')).not.toMatch(/\{\{|\}\}/);
     if (t.schema) expect(strictProblems(t.schema.schema), 'strict schema').toEqual([]);
     expect(options.schema).toEqual(t.schema);
+  });
+
+  it('classify (the README batch example) takes each line\'s text and offers the labels', async () => {
+    const t = await loadTemplate(join(PROMPTS, 'classify.md'));
+    const line = await renderTemplate(t, { text: 'The app crashes on upload' }, undefined);
+    const piped = await renderTemplate(t, {}, 'The app crashes on upload');
+    expect(line.messages).toEqual(piped.messages);
+    const text = line.messages.at(-1)!.content as string;
+    expect(text).toContain('<text>\nThe app crashes on upload\n</text>');
+    expect(text).toContain('Labels: bug, feature request, question, billing, other');
+    expect(t.schema?.schema).toMatchObject({ required: ['label', 'confidence', 'reason'] });
   });
 
   it('translate takes text from --var text or from stdin', async () => {
