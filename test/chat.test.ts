@@ -2,7 +2,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { sseData } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -10,7 +11,7 @@ const KEY = 'sk-test-CHATSECRET012fXYZ';
 const server = useMockServer();
 
 function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const chatBodies = () => server.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as Record<string, any>);
@@ -180,7 +181,7 @@ describe('gpt chat, budgets and big inputs', () => {
 
 describe('gpt chat, offline and keyless', () => {
   it('--profile simulate runs the whole pipeline with no key and no network', async () => {
-    const r = await runCli(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello'], { env: { OPENAI_API_KEY: undefined } });
+    const r = await runGpt(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello'], { env: { OPENAI_API_KEY: undefined } });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.profile).toBe('simulate');
@@ -188,13 +189,13 @@ describe('gpt chat, offline and keyless', () => {
     expect(out.usage.output_tokens).toBeLessThanOrEqual(20);
     expect(out.usage.estimated).toBe(false);
     expect(out.finish_reason).toBe('length');
-    const again = await runCli(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello']);
+    const again = await runGpt(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello']);
     expect(JSON.parse(again.stdout).text).toBe(out.text);
     expect(server.requests).toHaveLength(0);
   });
 
   it('with no key, exits 3 naming OPENAI_API_KEY and --profile simulate', async () => {
-    const r = await runCli(['chat', 'hi'], { env: { OPENAI_API_KEY: undefined } });
+    const r = await runGpt(['chat', 'hi'], { env: { OPENAI_API_KEY: undefined } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/OPENAI_API_KEY/);
     expect(r.stderr).toMatch(/--profile simulate/);
@@ -316,7 +317,7 @@ describe('gpt chat, faults', () => {
     let r = await gpt(['chat', '--no-stream', 'hi']);
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/empty body/);
-    r = await runCli(['chat', '--retries', '0', 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    r = await runGpt(['chat', '--retries', '0', 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
     expect(r.code).toBe(7);
     expect(r.stderr.trim()).toBe('gpt: cannot connect to 127.0.0.1:9: connection refused');
   });
