@@ -1,8 +1,11 @@
-/** `gpt chat` end to end: the built CLI against the loopback OpenAI-compatible server. */
+/**
+ * `gpt chat` end to end against the loopback OpenAI-compatible server: in-process through the CLI's entry
+ * (runGpt), and as the built CLI in a child process where a process matters (the first test, signals, colour).
+ */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHome, type CliOptions } from './support/cli.js';
+import { makeHome, runCli, type CliOptions } from './support/cli.js';
 import { runGpt } from './support/in-process.js';
 import { sseData } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
@@ -10,16 +13,16 @@ import { useMockServer } from './support/fixture.js';
 const KEY = 'sk-test-CHATSECRET012fXYZ';
 const server = useMockServer();
 
-function gpt(args: string[], options: CliOptions = {}) {
-  return runGpt(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+function gpt(args: string[], options: CliOptions = {}, run = runGpt) {
+  return run(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const chatBodies = () => server.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as Record<string, any>);
 
 describe('gpt chat, one-shot', () => {
-  it('streams the answer to stdout byte for byte and the usage line to stderr', async () => {
+  it('streams the answer to stdout byte for byte and the usage line to stderr (the built CLI, a child process)', async () => {
     server.enqueue({ kind: 'answer', chunks: ['Hello', ', ', 'world', '!'], usage: { prompt_tokens: 12, completion_tokens: 4 } });
-    const r = await gpt(['chat', '-m', 'gpt-5.2', 'What', 'is', 'a', 'monad?']);
+    const r = await gpt(['chat', '-m', 'gpt-5.2', 'What', 'is', 'a', 'monad?'], {}, runCli);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Hello, world!');
     expect(r.stderr).toMatch(/^gpt-5\.2 · 12 in · 4 out · \$0\.0000\d+ · \d+\.\ds/m);

@@ -86,6 +86,7 @@ export function startServer() {
       resolve({
         port,
         url: ({ chunks, batch = 1, usage = true }) => `http://127.0.0.1:${port}/c${chunks}-b${batch}${usage ? '' : '-nousage'}/v1`,
+        bigUrl: ({ mib, usage = true }) => `http://127.0.0.1:${port}/big${mib}${usage ? '' : '-nousage'}/v1`,
         stop: () =>
           new Promise((done) => {
             child.once('exit', done);
