@@ -25,8 +25,12 @@ export async function run({ runs = 20, warmups = 3, log = (line) => process.stde
     const wall = (key) => results[key].map((r) => r.wallMs);
     const s = Object.fromEntries(variants.map((v) => [v.key, stats(wall(v.key))]));
     const ratios = Object.fromEntries(variants.map((v) => [v.key, stats(pairedRatios(wall(v.key), wall('floor')))]));
-    const rows = variants.map((v) => [v.label, fmt(s[v.key]), v.key === 'floor' ? '–' : fmt(ratios[v.key], 2)]);
-    const markdown = mdTable(['command', 'wall ms, median (min–max)', '÷ floor, per round'], rows);
+    // CPU (user+sys, GNU time) is far less sensitive than wall time to other load on a shared machine.
+    const cpu = (key) => results[key].map((r) => r.cpuMs);
+    const cpuStats = Object.fromEntries(variants.map((v) => [v.key, stats(cpu(v.key))]));
+    const cpuRatios = Object.fromEntries(variants.map((v) => [v.key, stats(pairedRatios(cpu(v.key), cpu('floor')))]));
+    const rows = variants.map((v) => [v.label, fmt(s[v.key]), v.key === 'floor' ? '–' : fmt(ratios[v.key], 2), fmt(cpuStats[v.key]), v.key === 'floor' ? '–' : fmt(cpuRatios[v.key], 2)]);
+    const markdown = mdTable(['command', 'wall ms, median (min–max)', 'wall ÷ floor, per round', 'CPU ms', 'CPU ÷ floor'], rows);
     return { markdown, stats: s, ratios, runs };
   } finally {
     box.cleanup();

@@ -1,24 +1,23 @@
 #!/usr/bin/env node
-// `gpt --version` and `gpt --help` are answered here from dist/static.js (rendered at build time from the
+// CommonJS on purpose (bin/package.json): Node's ESM loader costs ~15 ms of start-up that `--version` need not pay.
+// `gpt --version` and `gpt --help` are answered here from dist/static.json (rendered at build time from the
 // commander program), so they cost about what `node -e ''` costs: no commander, no program built.
 // The help is static only for a pipe, a file or an 80-column terminal (commander wraps to the terminal).
-import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
-
+'use strict';
 const [command, ...rest] = process.argv.slice(2);
 if (rest.length === 0 && (command === '--version' || command === '--help' || command === '-h')) {
-  const stat = await import('../dist/static.js');
+  const stat = require('../dist/static.json');
   if (command === '--version') print(`${stat.version}\n`);
-  else if (!isatty(1) || process.stdout.columns === stat.helpWidth) print(stat.help);
-  else await run();
-} else await run();
+  else if (!require('node:tty').isatty(1) || process.stdout.columns === stat.helpWidth) print(stat.help);
+  else run();
+} else run();
 
 /** One synchronous write to fd 1 (no stdout stream to set up); a closed pipe (`| head -1`) ends quietly. */
 function print(text) {
   const bytes = Buffer.from(text);
   let at = 0;
   try {
-    while (at < bytes.length) at += writeSync(1, bytes, at);
+    while (at < bytes.length) at += require('node:fs').writeSync(1, bytes, at);
   } catch (error) {
     if (error.code === 'EAGAIN') process.stdout.write(bytes.subarray(at));
     else if (error.code !== 'EPIPE') throw error;
@@ -28,8 +27,8 @@ function print(text) {
 // V8 otherwise keeps the process alive ~80 ms after the answer (and ~35 MiB bigger) to optimise undici's
 // llhttp WASM; Liftoff alone is plenty for a CLI run. Only heavy tokenising (tiktoken is WASM too, 37 %
 // slower under Liftoff) keeps the optimising tier: `gpt cost`, and `gpt batch` with a token budget.
-async function run() {
+function run() {
   const tokenises = command === 'cost' || (command === 'batch' && rest.some((a) => a === '--tpm' || a === '--max-cost' || a.startsWith('--tpm=') || a.startsWith('--max-cost=')));
-  if (!tokenises) (await import('node:v8')).setFlagsFromString('--liftoff-only');
-  await import('../dist/cli.js');
+  if (!tokenises) require('node:v8').setFlagsFromString('--liftoff-only');
+  import('../dist/cli.js');
 }
