@@ -13,11 +13,12 @@
 import { run as runBatch } from './batch.mjs';
 import { run as runCost } from './cost.mjs';
 import { run as runRender } from './render.mjs';
+import { run as runNoUsage } from './no-usage.mjs';
 import { run as runStartup } from './startup.mjs';
 import { run as runStream } from './stream.mjs';
 import { HAS_RUSAGE, fmt, machineLine, mdTable, writeOut } from './lib/harness.mjs';
 
-const BENCHES = ['startup', 'stream', 'render', 'cost', 'batch'];
+const BENCHES = ['startup', 'stream', 'render', 'no-usage', 'cost', 'batch'];
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? BENCHES : (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean);
@@ -32,6 +33,7 @@ const started = performance.now();
 const startup = only.includes('startup') ? await runStartup(quick ? { runs: 5, warmups: 1, log } : { runs: 15, warmups: 2, log }) : undefined;
 const stream = only.includes('stream') ? await runStream(quick ? { runs: 3, warmups: 1, chunks: 50_000, log } : { runs: 5, warmups: 1, chunks: 200_000, log }) : undefined;
 const render = only.includes('render') ? await runRender({ runs: quick ? 2 : 5, log }) : undefined;
+const noUsage = only.includes('no-usage') ? await runNoUsage(quick ? { runs: 1, warmups: 0, mib: 10, log } : { runs: 3, warmups: 1, mib: 100, log }) : undefined;
 const cost = only.includes('cost') ? await runCost(quick ? { runs: 1, mb: 10, log } : { runs: 3, mb: 100, log }) : undefined;
 const batch = only.includes('batch')
   ? await runBatch(
@@ -128,7 +130,9 @@ if (batch) {
   summaryParts.push(batch.summary, '');
   detailParts.push(batch.markdown, '');
 }
-summaryParts.push('Reproduce with `npm run build && npm run bench`.');
+summaryParts.push(issueTable({ startup, stream, noUsage, batch }), '');
+if (noUsage) detailParts.push(noUsage.markdown, '');
+summaryParts.push('Reproduce with `npm run build && npm run bench`; `npm test` wall time: `node bench/test-time.mjs`.');
 
 const seconds = Math.round((performance.now() - started) / 1000);
 detailParts.push(`Total bench time: ${seconds} s${quick ? ' (--quick)' : ''}${only.length < BENCHES.length ? ` (--only ${only.join(',')})` : ''}.`);
@@ -137,3 +141,29 @@ const details = detailParts.join('\n');
 const path = writeOut('summary.md', `${summary}\n\n${details}\n`);
 process.stdout.write(`${summary}\n\n${details}\n`);
 log(`wrote ${path}`);
+
+/** Issue #15's table: each figure as median (min–max) with its ratio and target. */
+function issueTable({ startup, stream, noUsage, batch }) {
+  const rows = [];
+  const row = (figure, value, ratio, target, met) => rows.push([figure, value, ratio, target, met === undefined ? '–' : met ? 'met' : '**not met**']);
+  if (startup) {
+    const st = startup.stats;
+    row("`gpt --version` ÷ `node -e ''`", `${fmt(st.version.wall)} vs ${fmt(st.floor.wall)} ms`, fmt(startup.ratios.versionVsFloor, 2), '≤ 1.2×', startup.ratios.versionVsFloor.median <= 1.2);
+    row("`gpt --help` ÷ `node -e ''`", `${fmt(st.help.wall)} vs ${fmt(st.floor.wall)} ms`, fmt(startup.ratios.helpVsFloor, 2), '≤ 1.5×', startup.ratios.helpVsFloor.median <= 1.5);
+  }
+  if (stream) {
+    const ss = stream.stats;
+    row(`${stream.chunks.toLocaleString('en-US')}-chunk stream, \`gpt chat\` ÷ bare node:http client (wall)`, `${fmt(ss.gpt.wall)} vs ${fmt(ss.http.wall)} ms`, fmt(stream.ratios.gptVsHttpWall, 2), '≤ 1.25×', stream.ratios.gptVsHttpWall.median <= 1.25);
+  }
+  if (batch) {
+    for (const p of batch.result.perC.filter((x) => x.c === 64 || x.c === 256)) {
+      const target = p.c === 64 ? 0.95 : 0.9;
+      row(`\`gpt batch\` ÷ bare undici Pool, c = ${p.c} (req/s)`, `${fmt(p.summary.gpt.rate)} vs ${fmt(p.summary.undici.rate)}`, fmt(p.ratios.vsUndici, 2), `≥ ${target}`, p.ratios.vsUndici.median >= target);
+      if (p.c === 64) row('same ÷ openai SDK pool, c = 64', `${fmt(p.summary.gpt.rate)} vs ${fmt(p.summary.sdk.rate)}`, fmt(p.ratios.vsSdk, 2), '≥ 1.5 every run', p.ratios.vsSdk.min >= 1.5);
+    }
+    const big = batch.result.big;
+    if (big) row(`peak RSS, \`gpt batch\` over ${big.lines.toLocaleString('en-US')} lines`, `${fmt(big.gpt.rss, 1)} MiB`, '–', '≤ 100 MiB', big.gpt.rss.median <= 100);
+  }
+  if (noUsage) row(`${noUsage.mib} MiB answer with no usage: local count`, `${fmt(noUsage.stats.noUsage)} vs ${fmt(noUsage.stats.usage)} ms with usage`, `${fmt(noUsage.rate, 1)} MiB/s`, '≥ 5 MiB/s', noUsage.rate.median >= 5);
+  return ['### Issue #15 targets', '', mdTable(['figure', 'median (min–max)', 'ratio / rate', 'target', ''], rows)].join('\n');
+}

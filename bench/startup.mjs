@@ -114,8 +114,12 @@ export async function run({ runs = 15, warmups = 2, log = (line) => process.stde
       gptVsSdkLiftoff: ratio('gpt', 'sdkLiftoff'),
       liftoffEffectOnGpt: ratio('gpt', 'gptDefaultV8'),
       noUsageVsUsage: ratio('gptNoUsage', 'gpt'),
+      versionVsFloor: ratio('version', 'floor'),
+      helpVsFloor: ratio('help', 'floor'),
     };
     const ratioRows = [
+      ['`gpt --version` / `node -e \'\'` (target ≤ 1.2)', fmt(ratios.versionVsFloor, 2)],
+      ['`gpt --help` / `node -e \'\'` (target ≤ 1.5)', fmt(ratios.helpVsFloor, 2)],
       ['gpt / bare undici (default V8)', fmt(ratios.gptVsUndici, 2)],
       ['gpt / bare undici (both `--liftoff-only`)', fmt(ratios.gptVsUndiciLiftoff, 2)],
       ['gpt / openai SDK (default V8)', fmt(ratios.gptVsSdk, 2)],

@@ -17,6 +17,7 @@
  */
 import { expectedText } from './lib/sse-server.mjs';
 import {
+  CLIENT_HTTP,
   CLIENT_OPENAI,
   CLIENT_UNDICI,
   GPT,
@@ -44,6 +45,7 @@ export async function run({ runs = 5, warmups = 1, chunks = 200_000, batch = 256
   try {
     const clients = [
       { key: 'gpt', label: '(a) `gpt chat -q hi > /dev/null`', argv: () => [NODE, GPT, 'chat', '-q', 'hi'], viaEnv: true, prints: true },
+      { key: 'http', label: '(h) bare node:http + minimal SSE lines, joins the deltas, writes once', argv: (url) => [NODE, CLIENT_HTTP, '--url', url], prints: true },
       { key: 'undici', label: '(b) bare undici + SSE split + JSON.parse, prints', argv: (url) => [NODE, CLIENT_UNDICI, '--url', url, '--print'], prints: true },
       { key: 'undiciParse', label: '(b′) bare undici, parse only', argv: (url) => [NODE, CLIENT_UNDICI, '--url', url], prints: false },
       { key: 'sdk', label: '(c) openai SDK `for await`, prints', argv: (url) => [NODE, CLIENT_OPENAI, '--url', url, '--print'], prints: true },
@@ -94,7 +96,9 @@ export async function run({ runs = 5, warmups = 1, chunks = 200_000, batch = 256
       const oSmall = stats(results[`${other}Small`].map((r) => r.wallMs)).median;
       return stats(results.gpt.map((g, i) => (results[other][i].wallMs - oSmall) / (g.wallMs - gSmall)));
     };
-    const ratios = { gptVsUndici: rateRatio('undici'), gptVsUndiciParse: rateRatio('undiciParse'), gptVsSdk: rateRatio('sdk') };
+    // The issue's row: whole-process wall time of gpt over the bare node:http client, per round (over 1 = gpt slower).
+    const wallRatio = stats(results.gpt.map((g, i) => g.wallMs / results.http[i].wallMs));
+    const ratios = { gptVsHttpWall: wallRatio, gptVsHttp: rateRatio('http'), gptVsUndici: rateRatio('undici'), gptVsUndiciParse: rateRatio('undiciParse'), gptVsSdk: rateRatio('sdk') };
 
     const rows = clients.map((c) => [
       c.label,
@@ -120,11 +124,14 @@ export async function run({ runs = 5, warmups = 1, chunks = 200_000, batch = 256
         rows,
       ),
       '',
+      `Whole-process wall time, gpt ÷ bare node:http client, per round: **${fmt(ratios.gptVsHttpWall, 2)}** (target ≤ 1.25).`,
+      '',
       `Throughput ratios (streaming only, per round), median (min–max) of ${runs}:`,
       '',
       mdTable(
         ['ratio', 'median (min–max)'],
         [
+          ['gpt ÷ bare node:http, throughput (streaming only)', fmt(ratios.gptVsHttp, 2)],
           ['gpt ÷ bare undici (both print)', fmt(ratios.gptVsUndici, 2)],
           ['gpt ÷ bare undici, parse only', fmt(ratios.gptVsUndiciParse, 2)],
           ['gpt ÷ openai SDK (both print)', fmt(ratios.gptVsSdk, 2)],

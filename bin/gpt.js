@@ -1,13 +1,39 @@
 #!/usr/bin/env node
+// CommonJS on purpose (bin/package.json): Node's ESM loader costs ~15 ms of start-up that `--version` need not pay.
+// `gpt --version` and `gpt --help` are answered here from dist/static.json (rendered at build time from the
+// commander program), so they cost about what `node -e ''` costs: no commander, no program built.
+// The help is static only for a pipe, a file or an 80-column terminal (commander wraps to the terminal).
+'use strict';
+const [command, ...rest] = process.argv.slice(2);
+if (rest.length === 0 && (command === '--version' || command === '--help' || command === '-h')) {
+  const stat = require('../dist/static.json');
+  if (command === '--version') print(`${stat.version}\n`);
+  else if (!require('node:tty').isatty(1) || process.stdout.columns === stat.helpWidth) print(stat.help);
+  else run();
+} else run();
+
+/** One synchronous write to fd 1 (no stdout stream to set up); a closed pipe (`| head -1`) ends quietly. */
+function print(text) {
+  const bytes = Buffer.from(text);
+  let at = 0;
+  try {
+    while (at < bytes.length) at += require('node:fs').writeSync(1, bytes, at);
+  } catch (error) {
+    if (error.code === 'EAGAIN') process.stdout.write(bytes.subarray(at));
+    else if (error.code !== 'EPIPE') throw error;
+  }
+}
+
 // V8 otherwise keeps the process alive ~80 ms after the answer (and ~35 MiB bigger) to optimise undici's
 // llhttp WASM; Liftoff alone is plenty for a CLI run. Only heavy tokenising (tiktoken is WASM too, 37 %
 // slower under Liftoff) keeps the optimising tier: `gpt cost`, and `gpt batch` with a token budget.
-import { setFlagsFromString } from 'node:v8';
-// The command may come after global flags (`gpt -p openai cost …`): the first word that names one.
-const COMMANDS = new Set(['chat', 'run', 'batch', 'cost', 'models', 'templates', 'config', 'completion']);
-const args = process.argv.slice(2);
-const at = args.findIndex((a) => COMMANDS.has(a));
-const [command, ...rest] = at === -1 ? [] : args.slice(at);
-const tokenises = command === 'cost' || (command === 'batch' && rest.some((a) => a === '--tpm' || a === '--max-cost' || a.startsWith('--tpm=') || a.startsWith('--max-cost=')));
-if (!tokenises) setFlagsFromString('--liftoff-only');
-await import('../dist/cli.js');
+function run() {
+  // The command may come after global flags (`gpt -p openai cost …`): the first word that names one.
+  const COMMANDS = new Set(['chat', 'run', 'batch', 'cost', 'models', 'templates', 'tools', 'history', 'config', 'completion']);
+  const args = process.argv.slice(2);
+  const at = args.findIndex((a) => COMMANDS.has(a));
+  const [name, ...after] = at === -1 ? [] : args.slice(at);
+  const tokenises = name === 'cost' || (name === 'batch' && after.some((a) => a === '--tpm' || a === '--max-cost' || a.startsWith('--tpm=') || a.startsWith('--max-cost=')));
+  if (!tokenises) require('node:v8').setFlagsFromString('--liftoff-only');
+  import('../dist/cli.js');
+}

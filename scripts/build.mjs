@@ -1,20 +1,36 @@
 // Bundles src/ into dist/ with esbuild: one small entry plus lazily loaded chunks per command,
 // so `gpt --version` never pays for undici, ora, cosmiconfig or the tokenizer.
+// Then renders dist/static.json: the version and the top-level help as commander prints them, so bin/gpt.js can
+// answer `gpt --version` and `gpt --help` without loading commander (the help comes FROM the program, so any
+// change to a description flows in at the next build).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
+const dist = new URL('../dist/', import.meta.url);
 // --keep: rebuild in place (the test suite does this; others may be running the CLI meanwhile).
-if (!process.argv.includes('--keep')) rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+if (!process.argv.includes('--keep')) rmSync(dist, { recursive: true, force: true });
+const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' };
 await build({
+  ...common,
   entryPoints: ['src/cli.ts'],
   outdir: 'dist',
-  bundle: true,
   splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
   sourcemap: 'linked',
-  packages: 'external',
   chunkNames: 'chunks/[name]-[hash]',
-  logLevel: 'warning',
 });
+
+/** The width commander uses when stdout is not a terminal; bin/gpt.js uses the static help only then (or at 80 columns). */
+const HELP_WIDTH = 80;
+const tmp = fileURLToPath(new URL(`.program-${process.pid}.mjs`, dist));
+try {
+  await build({ ...common, entryPoints: ['src/program.ts'], outfile: tmp });
+  const { buildProgram } = await import(pathToFileURL(tmp).href);
+  const program = buildProgram();
+  program.configureOutput({ getOutHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false });
+  const help = program.helpInformation();
+  const version = program.version();
+  writeFileSync(new URL('static.json', dist), `${JSON.stringify({ version, helpWidth: HELP_WIDTH, help })}\n`);
+} finally {
+  rmSync(tmp, { force: true });
+}

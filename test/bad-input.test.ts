@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type MockServer } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -58,7 +58,7 @@ const ROWS: Row[] = [
 describe('bad input', () => {
   it.each(ROWS)('$input → exit $code', async (row) => {
     const args = row.args.map((a) => a.replace('DIR', dir).replace('BADYAML', join(dir, 'bad-yaml.md')).replace('TPL', join(dir, 'tpl.md')));
-    const r = await runCli(args, { env: env(), stdin: row.stdin, cwd: dir });
+    const r = await runGpt(args, { env: env(), stdin: row.stdin, cwd: dir });
     expect(r.code).toBe(row.code);
     expect(r.stderr).toMatch(row.sees);
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
@@ -66,7 +66,7 @@ describe('bad input', () => {
   });
 
   it('unknown model: works, warns that its cost is unknown (exit 0)', async () => {
-    const r = await runCli(['chat', '-m', 'mystery-model-7b', '--json', 'hi'], { env: env() });
+    const r = await runGpt(['chat', '-m', 'mystery-model-7b', '--json', 'hi'], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/no price known for model 'mystery-model-7b'/);
     expect(JSON.parse(r.stdout).cost.priced).toBe(false);
@@ -91,7 +91,7 @@ describe('malformed config, in each supported format → exit 3 naming the file'
     writeFileSync(file, text);
     // Code configs run only when named with --config or trusted; --config is always trusted.
     const args = /\.(c|m)?js$/.test(name) ? ['--config', file, 'chat', '-p', 'simulate', 'hi'] : ['chat', '-p', 'simulate', 'hi'];
-    const r = await runCli(args, { cwd: project });
+    const r = await runGpt(args, { cwd: project });
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(file);

@@ -8,7 +8,8 @@ import { lookupModel } from '../src/accounting/models.js';
 import type { Progress } from '../src/batch/types.js';
 import { inShard } from '../src/batch/shard.js';
 import { ProgressLine, formatProgress } from '../src/ui/progress.js';
-import { BIN, cleanEnv, makeHome, runCli, type CliOptions, type CliResult } from './support/cli.js';
+import { BIN, cleanEnv, makeHome, type CliOptions, type CliResult } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type RecordedRequest, type Reply } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(['batch', ...args], { timeoutMs: 60_000, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(['batch', ...args], { timeoutMs: 60_000, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 let serial = 0;

@@ -1,24 +1,28 @@
-/** `gpt chat` end to end: the built CLI against the loopback OpenAI-compatible server. */
+/**
+ * `gpt chat` end to end against the loopback OpenAI-compatible server: in-process through the CLI's entry
+ * (runGpt), and as the built CLI in a child process where a process matters (the first test, signals, colour).
+ */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { sseData } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
 const KEY = 'sk-test-CHATSECRET012fXYZ';
 const server = useMockServer();
 
-function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+function gpt(args: string[], options: CliOptions = {}, run = runGpt) {
+  return run(args, { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const chatBodies = () => server.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as Record<string, any>);
 
 describe('gpt chat, one-shot', () => {
-  it('streams the answer to stdout byte for byte and the usage line to stderr', async () => {
+  it('streams the answer to stdout byte for byte and the usage line to stderr (the built CLI, a child process)', async () => {
     server.enqueue({ kind: 'answer', chunks: ['Hello', ', ', 'world', '!'], usage: { prompt_tokens: 12, completion_tokens: 4 } });
-    const r = await gpt(['chat', '-m', 'gpt-5.2', 'What', 'is', 'a', 'monad?']);
+    const r = await gpt(['chat', '-m', 'gpt-5.2', 'What', 'is', 'a', 'monad?'], {}, runCli);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Hello, world!');
     expect(r.stderr).toMatch(/^gpt-5\.2 · 12 in · 4 out · \$0\.0000\d+ · \d+\.\ds/m);
@@ -179,7 +183,7 @@ describe('gpt chat, budgets and big inputs', () => {
 
 describe('gpt chat, offline and keyless', () => {
   it('--profile simulate runs the whole pipeline with no key and no network', async () => {
-    const r = await runCli(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello'], { env: { OPENAI_API_KEY: undefined } });
+    const r = await runGpt(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello'], { env: { OPENAI_API_KEY: undefined } });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.profile).toBe('simulate');
@@ -187,13 +191,13 @@ describe('gpt chat, offline and keyless', () => {
     expect(out.usage.output_tokens).toBeLessThanOrEqual(20);
     expect(out.usage.estimated).toBe(false);
     expect(out.finish_reason).toBe('length');
-    const again = await runCli(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello']);
+    const again = await runGpt(['chat', '--profile', 'simulate', '--max-output-tokens', '20', '--json', 'hello']);
     expect(JSON.parse(again.stdout).text).toBe(out.text);
     expect(server.requests).toHaveLength(0);
   });
 
   it('with no key, exits 3 naming OPENAI_API_KEY and --profile simulate', async () => {
-    const r = await runCli(['chat', 'hi'], { env: { OPENAI_API_KEY: undefined } });
+    const r = await runGpt(['chat', 'hi'], { env: { OPENAI_API_KEY: undefined } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/OPENAI_API_KEY/);
     expect(r.stderr).toMatch(/--profile simulate/);
@@ -315,7 +319,7 @@ describe('gpt chat, faults', () => {
     let r = await gpt(['chat', '--no-stream', 'hi']);
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/empty body/);
-    r = await runCli(['chat', '--retries', '0', 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    r = await runGpt(['chat', '--retries', '0', 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
     expect(r.code).toBe(7);
     expect(r.stderr.trim()).toBe('gpt: cannot connect to 127.0.0.1:9: connection refused');
   });

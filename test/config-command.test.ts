@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHome, runCli } from './support/cli.js';
+import { makeHome } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 
 const KEY = 'sk-test-CONFIGSECRET0fQRS';
 
@@ -13,7 +14,7 @@ describe('gpt config', () => {
     const home = makeHome();
     mkdirSync(join(home, '.config', 'gpt'), { recursive: true });
     writeFileSync(join(home, '.config', 'gpt', 'config.yaml'), 'defaults:\n  model: gpt-5.2\n  temperature: 0.3\n');
-    const r = await runCli(['config', '--json'], { home, env: { OPENAI_API_KEY: KEY, GPT_PROFILE: 'openai' } });
+    const r = await runGpt(['config', '--json'], { home, env: { OPENAI_API_KEY: KEY, GPT_PROFILE: 'openai' } });
     expect(r.code).toBe(0);
     const view = JSON.parse(r.stdout);
     expect(view.profile).toEqual({ value: 'openai', source: 'env GPT_PROFILE' });
@@ -21,7 +22,7 @@ describe('gpt config', () => {
     expect(view.apiKey).toEqual({ value: 'sk-…fQRS', source: 'env OPENAI_API_KEY' });
     expect(view.defaults).toEqual({ temperature: 0.3 });
     expect(r.stdout + r.stderr).not.toContain(KEY);
-    const text = await runCli(['config'], { home, env: { OPENAI_API_KEY: KEY } });
+    const text = await runGpt(['config'], { home, env: { OPENAI_API_KEY: KEY } });
     expect(text.stdout).toMatch(/model\s+gpt-5\.2\s+← .*config\.yaml/);
     expect(text.stdout + text.stderr).not.toContain(KEY);
   });
@@ -30,18 +31,18 @@ describe('gpt config', () => {
     const home = makeHome();
     const project = mkdtempSync(join(tmpdir(), 'gpt-project-'));
     writeFileSync(join(project, '.gptrc.json'), JSON.stringify({ profiles: { openai: { baseUrl: 'https://elsewhere.example/v1' } } }));
-    let r = await runCli(['config', '--json'], { home, cwd: project });
+    let r = await runGpt(['config', '--json'], { home, cwd: project });
     expect(JSON.parse(r.stdout).baseUrl.value).toBe('https://elsewhere.example/v1');
     expect(r.stderr).toMatch(/comes from untrusted .*: gpt will not send your prompts there until you read the file and run: gpt config trust/);
-    expect((await runCli(['chat', 'hi'], { home, cwd: project, env: { OPENAI_API_KEY: 'sk-test-x0123456789' } })).code).toBe(3);
-    r = await runCli(['config', 'trust'], { home, cwd: project });
+    expect((await runGpt(['chat', 'hi'], { home, cwd: project, env: { OPENAI_API_KEY: 'sk-test-x0123456789' } })).code).toBe(3);
+    r = await runGpt(['config', 'trust'], { home, cwd: project });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/trusted .*\.gptrc\.json/);
-    r = await runCli(['config', '--json'], { home, cwd: project });
+    r = await runGpt(['config', '--json'], { home, cwd: project });
     expect(JSON.parse(r.stdout).baseUrl.value).toBe('https://elsewhere.example/v1');
     expect(r.stderr).toBe('');
-    r = await runCli(['config', 'untrust'], { home, cwd: project });
-    r = await runCli(['config', '--json'], { home, cwd: project });
+    r = await runGpt(['config', 'untrust'], { home, cwd: project });
+    r = await runGpt(['config', '--json'], { home, cwd: project });
     expect(r.stderr).toMatch(/comes from untrusted/);
   });
 
@@ -49,7 +50,7 @@ describe('gpt config', () => {
     const home = makeHome();
     const project = mkdtempSync(join(tmpdir(), 'gpt-project-'));
     writeFileSync(join(project, '.gptrc.yaml'), 'defaults:\n  maxOutputTokens: lots\n');
-    const r = await runCli(['chat', '--profile', 'simulate', 'hi'], { home, cwd: project });
+    const r = await runGpt(['chat', '--profile', 'simulate', 'hi'], { home, cwd: project });
     expect(r.code).toBe(3);
     expect(r.stderr.trim()).toBe(`gpt: ${join(project, '.gptrc.yaml')}: defaults.maxOutputTokens: expected a whole number from 1 to 10000000`);
   });
@@ -57,7 +58,7 @@ describe('gpt config', () => {
 
 describe('gpt completion', () => {
   it.each(['bash', 'zsh', 'fish'])('%s prints a script naming every command', async (shell) => {
-    const r = await runCli(['completion', shell]);
+    const r = await runGpt(['completion', shell]);
     expect(r.code).toBe(0);
     for (const cmd of ['chat', 'run', 'batch', 'cost', 'models', 'templates', 'config', 'completion']) expect(r.stdout).toContain(cmd);
     if (shell === 'bash') {
@@ -68,7 +69,7 @@ describe('gpt completion', () => {
   });
 
   it('an unknown shell is a usage error', async () => {
-    const r = await runCli(['completion', 'tcsh']);
+    const r = await runGpt(['completion', 'tcsh']);
     expect(r.code).toBe(2);
   });
 });
@@ -77,7 +78,7 @@ describe('.gptrc.example', () => {
   it('is a valid config that documents every key', async () => {
     const { resolve } = await import('node:path');
     const example = resolve(import.meta.dirname, '../.gptrc.example');
-    const r = await runCli(['config', '--config', example, '--json']);
+    const r = await runGpt(['config', '--config', example, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).profile.value).toBe('openai');
     const text = (await import('node:fs')).readFileSync(example, 'utf8');

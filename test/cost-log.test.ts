@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseWhen, summariseLog } from '../src/cost/log.js';
 import type { UsageRecord } from '../src/accounting/usage-log.js';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type MockServer } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -42,7 +43,7 @@ function freshHome(): string {
 const logPath = (home: string) => join(home, '.local', 'state', 'gpt', 'usage.jsonl');
 
 function costLog(args: string[], home: string, options: CliOptions = {}) {
-  return runCli(['cost', '--log', ...args], { ...options, home, env: { OPENAI_API_KEY: undefined, ...options.env } });
+  return runGpt(['cost', '--log', ...args], { ...options, home, env: { OPENAI_API_KEY: undefined, ...options.env } });
 }
 
 async function logJson(args: string[], home: string): Promise<LogJson> {
@@ -242,7 +243,7 @@ describe('gpt cost --log over records written by real calls', () => {
   it('sums exactly what gpt chat and gpt run reported', async () => {
     const home = freshHome();
     const api = (args: string[], stdin?: string) =>
-      runCli(args, { home, stdin, env: { OPENAI_API_KEY: 'sk-fake-0000000000000000', OPENAI_BASE_URL: server.url } });
+      runGpt(args, { home, stdin, env: { OPENAI_API_KEY: 'sk-fake-0000000000000000', OPENAI_BASE_URL: server.url } });
     const reported: Array<{ model: string; usage: Totals & { input_tokens: number }; cost: { total_usd: number } }> = [];
     for (const args of [
       ['chat', '-m', 'gpt-5.2', '--json', 'Explain quicksort'],

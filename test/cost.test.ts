@@ -13,7 +13,8 @@ import { lookupModel } from '../src/accounting/models.js';
 import { LARGE_INPUT, LineStats, Tally, checkBudget, guessOutput, priceRow, projectRuns, sortByCost } from '../src/cost/estimate.js';
 import { csvLine } from '../src/cost/format.js';
 import { classifyTarget } from '../src/cost/target.js';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { mockTokens } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -29,7 +30,7 @@ function file(name: string, text: string): string {
 
 /** Runs `gpt cost …` from the temp dir (so ./prompts there is on the template path), with no API key at all. */
 function cost(args: string[], options: CliOptions = {}) {
-  return runCli(['cost', ...args], { cwd: dir, ...options, env: { OPENAI_API_KEY: undefined, ...options.env } });
+  return runGpt(['cost', ...args], { cwd: dir, ...options, env: { OPENAI_API_KEY: undefined, ...options.env } });
 }
 
 async function costJson(args: string[], options: CliOptions = {}) {
@@ -400,7 +401,7 @@ describe('our count is what the API is sent (mock server reports cookbook prompt
   const server = useMockServer();
 
   const api = (args: string[], options: CliOptions = {}) =>
-    runCli(args, { cwd: dir, ...options, env: { OPENAI_API_KEY: 'sk-fake-0000000000000000', OPENAI_BASE_URL: server.url } });
+    runGpt(args, { cwd: dir, ...options, env: { OPENAI_API_KEY: 'sk-fake-0000000000000000', OPENAI_BASE_URL: server.url } });
 
   it.each([
     [['Explain quicksort'], undefined],

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { networkError } from '../src/providers/retry.js';
-import { makeHome, runCli } from './support/cli.js';
+import { makeHome } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type Reply, type ReplyScript, sseData, sseEvent } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -148,7 +149,7 @@ describe.each(SHAPES)('gpt chat ($name)', (shape) => {
   const rows = [...ROWS.filter((r) => stream || !r.streamOnly), ...(stream ? streamedFaults(shape) : [WHOLE_BODY_TOO_BIG])];
   it.each(rows)('$fault → exit $code', async (row) => {
     server.enqueue(...row.replies);
-    const r = await runCli(['chat', ...shape.args, ...(row.extra ?? []), 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
+    const r = await runGpt(['chat', ...shape.args, ...(row.extra ?? []), 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
     expect(r.code).toBe(row.code);
     if (row.message) expect(r.stderr).toMatch(row.message);
     if (typeof row.stdout === 'string') expect(r.stdout).toBe(row.stdout);
@@ -168,7 +169,7 @@ describe('usage a server could not have meant', () => {
   it('never reaches the usage log: the record is counted locally and marked estimated', async () => {
     const home = makeHome();
     server.enqueue({ kind: 'answer', text: 'ok', usage: { prompt_tokens: -5, completion_tokens: -1 } });
-    const r = await runCli(['chat', 'hi'], { home, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
+    const r = await runGpt(['chat', 'hi'], { home, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
     expect(r.code).toBe(0);
     const record = JSON.parse(readFileSync(join(home, '.local', 'state', 'gpt', 'usage.jsonl'), 'utf8').trim());
     expect(record.usage).toMatchObject({ estimated: true, input_tokens: expect.any(Number), output_tokens: 1 });
@@ -184,7 +185,7 @@ describe('gpt run under faults', () => {
     [{ kind: 'error', status: 429, type: 'insufficient_quota', code: 'insufficient_quota' } as Reply, 5],
   ])('%j → exit %i', async (reply, code) => {
     server.enqueue(reply);
-    const r = await runCli(['run', 'summarize'], { stdin: 'Some article text.', env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
+    const r = await runGpt(['run', 'summarize'], { stdin: 'Some article text.', env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url } });
     expect(r.code).toBe(code);
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
   });
@@ -192,7 +193,7 @@ describe('gpt run under faults', () => {
 
 describe('failures that need no server', () => {
   it('connection refused: exit 7, one line', async () => {
-    const r = await runCli(['chat', '--retries', '0', 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    const r = await runGpt(['chat', '--retries', '0', 'hi'], { env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
     expect(r.code).toBe(7);
     expect(r.stderr.trim()).toBe('gpt: cannot connect to 127.0.0.1:9: connection refused');
   });

@@ -1,6 +1,6 @@
 /** `gpt models` as a user runs it (needs `npm run build`, which `npm test` does first). */
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 
 const KEYS = [
   'id', 'input_per_1m', 'cached_input_per_1m', 'output_per_1m', 'batch_input_per_1m', 'batch_output_per_1m',
@@ -9,7 +9,7 @@ const KEYS = [
 
 describe('gpt models', () => {
   it('--json prints the SPEC shape with the gpt-5.2 row at litellm prices', async () => {
-    const result = await runCli(['models', '--json']);
+    const result = await runGpt(['models', '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout) as { models: Record<string, unknown>[] };
@@ -33,7 +33,7 @@ describe('gpt models', () => {
   });
 
   it('--wide prints every column, aligned, on stdout', async () => {
-    const result = await runCli(['models', '--wide']);
+    const result = await runGpt(['models', '--wide']);
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^model\s+input\/1M\s+cached\/1M\s+output\/1M\s+context\s+max out\s+tokenizer\s+source$/);
@@ -50,7 +50,7 @@ describe('gpt models', () => {
     const home = makeHome();
     mkdirSync(join(home, '.config', 'gpt'), { recursive: true });
     writeFileSync(join(home, '.config', 'gpt', 'config.json'), JSON.stringify({ pricing: { 'gpt-5.2': { input: 1.5 }, 'my-finetune': { input: 3, output: 12 } } }));
-    const body = JSON.parse((await runCli(['models', '--json'], { home })).stdout) as { models: Array<Record<string, unknown>> };
+    const body = JSON.parse((await runGpt(['models', '--json'], { home })).stdout) as { models: Array<Record<string, unknown>> };
     expect(body.models.find((m) => m.id === 'gpt-5.2')).toMatchObject({ input_per_1m: 1.5, output_per_1m: 14, source: expect.stringMatching(/config/) });
     expect(body.models.find((m) => m.id === 'my-finetune')).toMatchObject({ input_per_1m: 3, output_per_1m: 12 });
   });

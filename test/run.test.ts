@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lookupModel } from '../src/accounting/models.js';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type MockServer } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -49,7 +50,7 @@ afterAll(async () => {
 });
 
 function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(['run', ...args], { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(['run', ...args], { ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 /** Writes a file under the test's temp dir and returns its path. */
@@ -152,7 +153,7 @@ describe('gpt run --dry-run', () => {
   });
 
   it('needs no API key and never shows one', async () => {
-    const noKey = await runCli(['run', 'summarize', '--dry-run'], { stdin: ARTICLE, env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: server.url } });
+    const noKey = await runGpt(['run', 'summarize', '--dry-run'], { stdin: ARTICLE, env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: server.url } });
     expect(noKey.code).toBe(0);
     expect(JSON.parse(noKey.stdout).model).toBe('gpt-5-mini');
     const withKey = await gpt(['summarize', '--dry-run', '--verbose'], { stdin: ARTICLE });
@@ -277,7 +278,7 @@ describe('gpt run, precedence: flags > front matter > profile > config defaults'
 
   it('front matter profile: is used unless --profile says otherwise', async () => {
     const simulated = file('precedence/offline.md', '---\nprofile: simulate\nexpect:\n  output_tokens: 12\n---\nHi {{topic}}.');
-    let r = await runCli(['run', simulated, '--var', 'topic=owls', '--json'], { home, env: { OPENAI_API_KEY: undefined } });
+    let r = await runGpt(['run', simulated, '--var', 'topic=owls', '--json'], { home, env: { OPENAI_API_KEY: undefined } });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).profile).toBe('simulate');
     expect(server.requests).toHaveLength(0);
@@ -400,7 +401,7 @@ describe('gpt run, structured output', () => {
 
 describe('gpt run, offline and accounting', () => {
   it('--profile simulate honours expect.output_tokens, with no key and no network', async () => {
-    const r = await runCli(['run', 'summarize', '--profile', 'simulate', '--json'], { stdin: ARTICLE, env: { OPENAI_API_KEY: undefined } });
+    const r = await runGpt(['run', 'summarize', '--profile', 'simulate', '--json'], { stdin: ARTICLE, env: { OPENAI_API_KEY: undefined } });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.profile).toBe('simulate');
@@ -411,8 +412,8 @@ describe('gpt run, offline and accounting', () => {
   });
 
   it('the simulated input count matches the dry run', async () => {
-    const dry = await runCli(['run', 'summarize', '--profile', 'simulate', '--dry-run', '--json'], { stdin: ARTICLE });
-    const real = await runCli(['run', 'summarize', '--profile', 'simulate', '--json'], { stdin: ARTICLE });
+    const dry = await runGpt(['run', 'summarize', '--profile', 'simulate', '--dry-run', '--json'], { stdin: ARTICLE });
+    const real = await runGpt(['run', 'summarize', '--profile', 'simulate', '--json'], { stdin: ARTICLE });
     expect(JSON.parse(real.stdout).usage.input_tokens).toBe(JSON.parse(dry.stdout).input_tokens);
   });
 
@@ -426,7 +427,7 @@ describe('gpt run, offline and accounting', () => {
   });
 
   it('with no key, a real run to another host exits 3 after rendering (a loopback URL needs none: first-run.test)', async () => {
-    const r = await runCli(['run', 'translate', '--var', 'lang=French', '--var', 'text=Hi'], { env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: 'https://llm.example.invalid/v1' } });
+    const r = await runGpt(['run', 'translate', '--var', 'lang=French', '--var', 'text=Hi'], { env: { OPENAI_API_KEY: undefined, OPENAI_BASE_URL: 'https://llm.example.invalid/v1' } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/OPENAI_API_KEY/);
     expect(server.requests).toHaveLength(0);

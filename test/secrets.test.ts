@@ -2,13 +2,15 @@
  * Key safety across every output path (issue #5): a recognisable fake key goes through chat, run,
  * dry runs, verbose logs, errors that echo it back, batch output, the usage log and config views;
  * then every byte the CLI wrote — stdout, stderr and every file it created — is searched for it.
- * Files it writes must be 0600 in 0700 directories.
+ * Files it writes must be 0600 in 0700 directories. The commands run in-process (runGpt: same entry, captured
+ * stdio, virtual clock for the retries); the built CLI's own output paths are covered by the subprocess tests.
  */
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeHome, runCli, type CliResult } from './support/cli.js';
+import { makeHome, type CliResult } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type MockServer } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -33,7 +35,7 @@ beforeAll(async () => {
   writeFileSync(join(work, 'jobs.jsonl'), ['{"id":"a","prompt":"one"}', '{"id":"b","prompt":"two"}', '{"id":"c","prompt":"three"}'].join('\n'));
   const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url };
   const gpt = async (args: string[], stdin?: string) => {
-    const r = await runCli(args, { home, cwd: work, env, stdin });
+    const r = await runGpt(args, { home, cwd: work, env, stdin });
     outputs.push(r);
     return r;
   };

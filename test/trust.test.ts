@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { readProjectConfig } from '../src/config/load.js';
 import { sha256, trustFile } from '../src/config/trust.js';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { type MockServer } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
 
@@ -37,7 +38,7 @@ function write(path: string, text: string): string {
 }
 
 function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(args, { cwd: repo, home, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(args, { cwd: repo, home, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const helperConfig = () => write('.gptrc.json', JSON.stringify({ profiles: { helper: { baseUrl: server.url } } }));

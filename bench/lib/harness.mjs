@@ -15,6 +15,7 @@ export const GPT = join(ROOT, 'bin', 'gpt.js');
 export const LIB = fileURLToPath(new URL('./', import.meta.url));
 export const CLIENT_UNDICI = join(LIB, 'client-undici.mjs');
 export const CLIENT_OPENAI = join(LIB, 'client-openai.mjs');
+export const CLIENT_HTTP = join(LIB, 'client-http.mjs');
 /** dist/cli.js without bin/gpt.js's V8 flag, to measure what --liftoff-only buys. */
 export const GPT_DEFAULT_V8 = join(LIB, 'gpt-default-v8.mjs');
 export const OUT_DIR = join(ROOT, 'bench', '.out');
@@ -86,6 +87,7 @@ export function startServer() {
       resolve({
         port,
         url: ({ chunks, batch = 1, usage = true }) => `http://127.0.0.1:${port}/c${chunks}-b${batch}${usage ? '' : '-nousage'}/v1`,
+        bigUrl: ({ mib, usage = true }) => `http://127.0.0.1:${port}/big${mib}${usage ? '' : '-nousage'}/v1`,
         stop: () =>
           new Promise((done) => {
             child.once('exit', done);

@@ -7,6 +7,8 @@
  *   /v1/chat/completions                      default: --chunks, --batch
  *   /c<chunks>-b<batch>[-nousage]/v1/...      <chunks> one-token content deltas, <batch> events per write,
  *                                             -nousage: no usage chunk even when stream_options asks for it
+ *   /big<MiB>[-nousage]/v1/...                a <MiB> MiB answer in 64 KiB content deltas of prose-like text
+ *                                             (bigText), for timing gpt's local count when usage is missing
  * Each stream is: role chunk, <chunks> content chunks of 264 bytes each (`data: {json}\n\n`),
  * a finish_reason chunk, a `choices: []` usage chunk (when include_usage is asked for), `data: [DONE]`.
  *
@@ -141,9 +143,48 @@ function writeAll(res, writes) {
 }
 
 const ROUTE = /^(?:\/c(\d+)-b(\d+)(-nousage)?)?\/v1\/chat\/completions$/;
+const BIG_ROUTE = /^\/big(\d+)(-nousage)?\/v1\/chat\/completions$/;
+
+const BIG_PIECE = 64 * 1024;
+const VOCAB = 'the a model answers with simulated tokens at speed of and to in is that for it as on with by this be are from or an which one all their has more time were can its about when there some would been into them other new than then these first people could only also like two may any after most over such very well where through just before between each under three never because while those both during without again against around might under'.split(' ');
+/** A deterministic prose-like text of at least `bytes` bytes (ASCII): words, commas, sentences, paragraphs, numbers. */
+export function bigText(bytes) {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+  const parts = [];
+  let length = 0;
+  while (length < bytes) {
+    const r = next();
+    let word = VOCAB[r % VOCAB.length];
+    if (r % 97 === 0) word = String(r % 100000);
+    const sep = r % 13 === 0 ? '. ' : r % 7 === 0 ? ', ' : r % 211 === 0 ? '.\n\n' : ' ';
+    const piece = word + sep;
+    parts.push(piece);
+    length += piece.length;
+  }
+  return parts.join('').slice(0, bytes);
+}
+let bigPiece;
+function bigWrites(mib, withUsage) {
+  bigPiece ??= Buffer.from(event(chunk({ content: bigText(BIG_PIECE) }, null)));
+  const writes = [HEAD];
+  const n = (mib * 1024 * 1024) / BIG_PIECE;
+  for (let i = 0; i < n; i++) writes.push(bigPiece);
+  // A believable count (under 10× the context window), so the with-usage run really skips the local count.
+  writes.push(Buffer.from(FINISH + (withUsage ? usageEvent(100_000) : '') + DONE));
+  return writes;
+}
 
 export function startServer({ port = 0, chunks = 20, batch = 1 } = {}) {
   const server = createServer((req, res) => {
+    const big = BIG_ROUTE.exec(req.url ?? '');
+    if (req.method === 'POST' && big) {
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'x-request-id': 'req_bench', 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        writeAll(res, bigWrites(Number(big[1]), !big[2]));
+      });
+      return;
+    }
     const route = ROUTE.exec(req.url ?? '');
     if (req.method !== 'POST' || !route) {
       res.writeHead(404, { 'content-type': 'application/json' });
