@@ -27,8 +27,10 @@ try {
   await build({ ...common, entryPoints: ['src/program.ts'], outfile: tmp });
   const { buildProgram } = await import(pathToFileURL(tmp).href);
   const program = buildProgram();
-  program.configureOutput({ getOutHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false });
-  const help = program.helpInformation();
+  // outputHelp, not helpInformation: the texts added after the help (examples, environment, exit codes) belong to it.
+  let help = '';
+  program.configureOutput({ getOutHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false, writeOut: (text) => { help += text; } });
+  program.outputHelp();
   const version = program.version();
   writeFileSync(new URL('static.json', dist), `${JSON.stringify({ version, helpWidth: HELP_WIDTH, help })}\n`);
 } finally {

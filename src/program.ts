@@ -241,7 +241,7 @@ function addSmallCommands(program: Command): void {
     .description('recent conversations; `history show <id>`, `history rm <id>`')
     .argument('[action]', 'show | rm')
     .argument('[id]', 'conversation id or unique id prefix')
-    .option('-n, --limit <n>', 'how many to list (default 20)', numberIn('-n', 1, 1e6, true))
+    .option('-n, --limit <n>', 'how many to list (default: 20)', numberIn('-n', 1, 1e6, true))
     .option('--search <text>', 'only conversations whose title or content contains this')
     .option('--all', 'with rm: every conversation')
     .option('--yes', 'with rm: do not ask')

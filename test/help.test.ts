@@ -71,7 +71,7 @@ describe('every command teaches by example', () => {
     const env = section('Environment:');
     for (const name of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'GPT_PROFILE', 'GPT_MODEL']) expect(env).toContain(name);
     // Every variable the config and terminal code reads is listed.
-    const sources = ['src/config', 'src/ui'].flatMap((dir) => readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')));
+    const sources = ['src/config', 'src/ui'].flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(dir, f), 'utf8')));
     const read = new Set(sources.flatMap((text) => [...text.matchAll(/\benv(?:\.|\[')([A-Z][A-Z_]+)/g)].map((m) => m[1]!)));
     read.delete('HOME');
     read.delete('TERM');

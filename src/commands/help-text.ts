@@ -43,6 +43,16 @@ export const EXAMPLES: Record<string, Array<[command: string, what: string]>> = 
     ['gpt config path', 'the config and state files gpt reads and writes'],
     ['gpt config trust .gptrc.json', "trust a project's config after reading it"],
   ],
+  history: [
+    ['gpt history', 'recent conversations: id, when, title, model, turns, tokens, USD'],
+    ['gpt history show 01JD3', 'one conversation as Markdown (--json: its records)'],
+    ['gpt history --search invoice -n 5', 'the five newest that mention invoice'],
+    ['gpt history rm 01JD3', 'delete one (--all --yes: every one)'],
+  ],
+  tools: [
+    ['gpt tools', 'the tool files and configured MCP servers found, with their schemas'],
+    ['gpt tools --json', 'the same as JSON'],
+  ],
   completion: [
     ['eval "$(gpt completion bash)"', 'in ~/.bashrc'],
     ['gpt completion fish > ~/.config/fish/completions/gpt.fish', 'fish'],

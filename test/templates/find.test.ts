@@ -102,7 +102,7 @@ describe('listTemplates', () => {
     const found = await listTemplates(w, (file, error) => errors.push(`${file} | ${(error as Error).message}`));
     expect(found.map((f) => f.template.name)).toEqual(['good']);
     expect(errors).toEqual([
-      `${join(dir, 'bad.md')} | ${join(dir, 'bad.md')}:2: unknown front matter key 'temprature' (did you mean 'temperature'?); known keys: description, model, profile, system, vars, schema, expect, chunk and generation options (temperature, max_output_tokens, effort, …)`,
+      `${join(dir, 'bad.md')} | ${join(dir, 'bad.md')}:2: unknown front matter key 'temprature' (did you mean 'temperature'?); known keys: description, model, profile, system, vars, schema, expect, tools, chunk and generation options (temperature, max_output_tokens, effort, …)`,
     ]);
     await expect(listTemplates(w)).rejects.toThrowError(/bad\.md:2: unknown front matter key 'temprature'/);
   });
