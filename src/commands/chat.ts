@@ -1,5 +1,7 @@
 /** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session; saved as a conversation. */
+import { createHash } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
+import type { AttachmentRef } from '../conversations/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { historyMessages } from '../conversations/history.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
@@ -125,8 +127,17 @@ async function oneShot(start: ChatStart, message: string, attachments: readonly 
   return {
     // The conversation keeps the text: attachments are sent, not stored.
     ...chatJob(config, o, attachAll([...history(), user], attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m)), options),
-    ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model }, w)] } : {}),
+    ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model, attachments: attachmentRefs(attachments) }, w)] } : {}),
   };
+}
+
+/** Attachments as a conversation keeps them: source and hash, never the bytes. */
+function attachmentRefs(attachments: readonly Attachment[]): AttachmentRef[] {
+  return attachments.map((a) => ({
+    source: a.source,
+    mime: a.mime,
+    ...(a.data ? { sha256: createHash('sha256').update(a.data).digest('hex'), bytes: a.data.length } : {}),
+  }));
 }
 
 /** `gpt chat --chunk`: the message arguments are the instruction, piped stdin the long input. */

@@ -28,6 +28,17 @@ export interface TurnRecord {
   cost: Cost;
   finish_reason: string;
   latency_ms: number;
+  /** Files sent with the user's message (`-a`): where they came from and a hash of their bytes, never the bytes. */
+  attachments?: AttachmentRef[];
+}
+
+export interface AttachmentRef {
+  /** The path or URL as given (`-` for stdin). */
+  source: string;
+  mime: string;
+  /** sha256 of the bytes sent (absent for a URL the API fetched). */
+  sha256?: string;
+  bytes?: number;
 }
 
 /** Older turns replaced, in what is sent, by a summary (the turns stay in the file). */

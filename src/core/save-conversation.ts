@@ -1,6 +1,6 @@
 /** The conversation writer as a sink of the pipeline: a finished answer is appended as one turn line. */
 import type { ConversationWriter } from '../conversations/history.js';
-import type { TurnRecord } from '../conversations/types.js';
+import type { AttachmentRef, TurnRecord } from '../conversations/types.js';
 import { type ChatMessage, writeErrorReason } from '../domain/index.js';
 import type { PromptResult, PromptSink } from './events.js';
 
@@ -10,6 +10,8 @@ export interface TurnToSave {
   added: ChatMessage[];
   /** The model asked for. */
   model: string;
+  /** What was attached to the user's message (stored by source and hash). */
+  attachments?: AttachmentRef[];
 }
 
 /** Only a finished answer is a turn: a stopped or failed one is not stored (it is not in the history either). */
@@ -31,6 +33,7 @@ export function turnRecord(turn: Omit<TurnToSave, 'writer'>, result: PromptResul
     cost: result.cost,
     finish_reason: result.finishReason,
     latency_ms: Math.round(result.latency.totalMs),
+    ...(turn.attachments?.length ? { attachments: turn.attachments } : {}),
   };
 }
 

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliOptions } from '../support/cli.js';
 import { useMockServer } from '../support/fixture.js';
+import { pngHeader } from '../support/images.js';
+import { createHash } from 'node:crypto';
 
 const server = useMockServer();
 
@@ -37,6 +39,21 @@ describe('saved conversations', () => {
     expect(records[0]).toMatchObject({ id, profile: 'openai', model: 'gpt-5-mini', system: 'Be terse.', title: 'my name is Zed, remember it' });
     expect(records[1]).toMatchObject({ answer: 'Hi Zed.', usage: { input_tokens: 20, output_tokens: 3 }, finish_reason: 'stop', model_reported: 'gpt-5-mini' });
     expect(readFileSync(file, 'utf8')).not.toContain('sk-test');
+  });
+
+  it('an attachment is sent with the turn and stored by source and sha256, never its bytes', async () => {
+    const home = makeHome();
+    const png = pngHeader(64, 32);
+    writeFileSync(join(home, 'shot.png'), png);
+    const r = await gpt(home, ['chat', '-m', 'gpt-5.2', '-a', join(home, 'shot.png'), 'what is this?']);
+    expect(r.code).toBe(0);
+    expect(JSON.stringify(sent()[0]!.messages)).toContain(`data:image/png;base64,${png.toString('base64')}`);
+    const [id] = ids(home);
+    const text = readFileSync(join(convDir(home), `${id}.jsonl`), 'utf8');
+    expect(text).not.toContain(png.toString('base64'));
+    const turn = JSON.parse(text.trimEnd().split('\n')[1]!);
+    expect(turn.messages).toEqual([{ role: 'user', content: 'what is this?' }]);
+    expect(turn.attachments).toEqual([{ source: join(home, 'shot.png'), mime: 'image/png', sha256: createHash('sha256').update(png).digest('hex'), bytes: png.length }]);
   });
 
   it('--cid by prefix with --api responses: model and system from the conversation unless given again', async () => {
