@@ -16,10 +16,16 @@ function stat(stream: Stream) {
   }
 }
 
-/** Whether what stdout shows ends up on stderr's terminal: the same TTY, or a pipe while stderr is a TTY. */
+/**
+ * Whether what stdout shows ends up where stderr's lines go: the same TTY, a pipe while stderr is a TTY, or one
+ * pipe or file for both (`2>&1 | less`, `> log 2>&1`), where the footer would otherwise continue the answer's line.
+ */
 export function sharesTerminal(stdout: Stream, stderr: Stream): boolean {
-  if (!stderr.isTTY) return false;
   const out = stat(stdout);
+  if (!stderr.isTTY) {
+    const err = stat(stderr);
+    return Boolean(out && err && !stdout.isTTY && out.dev === err.dev && out.ino === err.ino && (out.isFIFO() || out.isFile()));
+  }
   if (stdout.isTTY) {
     const err = stat(stderr);
     return !out || !err || out.rdev === err.rdev;

@@ -177,6 +177,14 @@ describe('the footer starts a line of its own', () => {
     const fd = openSync(file, 'w');
     try {
       expect(sharesTerminal({ isTTY: false, fd }, { isTTY: true })).toBe(false); // a file is not a pipe
+      // `> log 2>&1`: one file for both, so the footer must not continue the answer's last line.
+      expect(sharesTerminal({ isTTY: false, fd }, { isTTY: false, fd })).toBe(true);
+      const other = openSync(`${file}.err`, 'w');
+      try {
+        expect(sharesTerminal({ isTTY: false, fd }, { isTTY: false, fd: other })).toBe(false);
+      } finally {
+        closeSync(other);
+      }
     } finally {
       closeSync(fd);
     }
