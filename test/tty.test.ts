@@ -3,20 +3,13 @@
  * session keeps its history, Markdown is rendered on a colour TTY, and a pty with no size (as
  * `script` gives) never gets a spinner that would scroll forever.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, makeHome } from './support/cli.js';
 import { type MockServer } from './support/mock-server.js';
 import { useMockServer } from './support/fixture.js';
+import { hasScript } from './support/pty.js';
 
-const hasScript = (() => {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const server = useMockServer();
 

@@ -85,16 +85,7 @@ export function createProvider(setup: ProviderSetup, settings: ProviderSettings 
   return {
     compact: (request) => compactResponses(httpFor(request), request),
     stream(request: ProviderRequest): AsyncIterable<ProviderEvent> {
-      const http: HttpSettings = {
-        baseUrl: profile.baseUrl,
-        apiKey: settings.apiKey,
-        headers: profile.headers,
-        timeoutSeconds: request.options.timeoutSeconds,
-        retries: request.options.retries,
-        connections: settings.connections,
-        log: settings.log,
-        clock,
-      };
+      const http = httpFor(request);
       const once = (r: ProviderRequest) => (apiFor(r, profile) === 'responses' ? responsesStream(http, r) : chatCompletionsStream(http, profile, r));
       return believable(restartOnBreak(once, request, clock), setup.contextWindow(request.model));
     },

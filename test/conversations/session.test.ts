@@ -1,10 +1,11 @@
 /** The interactive session: -i over piped stdin, and on a real pseudo-terminal (util-linux `script`). */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, makeHome, runCli } from '../support/cli.js';
 import { useMockServer } from '../support/fixture.js';
+import { hasScript } from '../support/pty.js';
 
 const server = useMockServer();
 const env = () => ({ OPENAI_API_KEY: 'sk-test-SESSION0123456789ab', OPENAI_BASE_URL: server.url });
@@ -53,14 +54,6 @@ describe('a session then -c', () => {
   });
 });
 
-const hasScript = (() => {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /** Output that ends at a prompt (readline may move the cursor after it). */
 const prompt = (before: string, text = '> ') => new RegExp(`${before}${text.replace('.', '\\.')}(?:\u001b\\[\\d+G)?$`);

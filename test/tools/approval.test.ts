@@ -1,20 +1,13 @@
 /** Approval on a real pseudo-terminal (util-linux `script`): each call is shown and asked y/n/always, answered as prompts appear. */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, makeHome } from '../support/cli.js';
 import { useMockServer } from '../support/fixture.js';
 import { weatherTool } from './support.js';
+import { hasScript } from '../support/pty.js';
 
-const hasScript = (() => {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const server = useMockServer();
 const homes: string[] = [];
