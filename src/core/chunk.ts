@@ -8,7 +8,7 @@ import { addCosts, costOf } from '../accounting/cost.js';
 import { runBatch } from '../batch/runner.js';
 import type { BatchItem, BatchSummary, ResultLine } from '../batch/types.js';
 import type { UsageContext } from '../batch/usage-log.js';
-import { type ChatMessage, type Clock, type Cost, type GenerationOptions, GptError, type Price, type PricingOverride, type TextCounter, type Usage, ZERO_USAGE } from '../domain/index.js';
+import { type ChatMessage, type Clock, type Cost, type GenerationOptions, GptError, type Price, type PricingOverride, type TextCounter, type Usage, ZERO_USAGE, addUsage } from '../domain/index.js';
 import type { Provider } from '../providers/types.js';
 import { estimatedUsage } from './budget.js';
 import { splitInput } from './split.js';
@@ -122,17 +122,7 @@ export interface Spent {
 }
 
 function addSummary(spent: Spent, summary: BatchSummary): Spent {
-  const u = spent.usage;
-  const v = summary.usage;
-  const usage: Usage = {
-    input_tokens: u.input_tokens + v.input_tokens,
-    cached_input_tokens: u.cached_input_tokens + v.cached_input_tokens,
-    output_tokens: u.output_tokens + v.output_tokens,
-    reasoning_tokens: u.reasoning_tokens + v.reasoning_tokens,
-    total_tokens: u.total_tokens + v.total_tokens,
-    estimated: u.estimated || v.estimated,
-  };
-  return { requests: spent.requests + summary.ok + summary.failed, usage, cost: addCosts(spent.cost, summary.cost) };
+  return { requests: spent.requests + summary.ok + summary.failed, usage: addUsage(spent.usage, summary.usage), cost: addCosts(spent.cost, summary.cost) };
 }
 
 /** Runs `render` over each input concurrently through the batch engine; every part must answer. */

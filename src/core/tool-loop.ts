@@ -5,7 +5,7 @@
  * whole loop. Like the pipeline it prints nothing: rounds and calls are told to the sinks as events.
  */
 import { addCosts } from '../accounting/cost.js';
-import { type ChatMessage, GptError, type TextCounter, type ToolCall, type Usage } from '../domain/index.js';
+import { type ChatMessage, GptError, type TextCounter, type ToolCall, type Usage, addUsage } from '../domain/index.js';
 import type { Tool, ToolResult } from '../tools/types.js';
 import type { PromptResult, PromptSink, ToolCallRecord } from './events.js';
 import { type PipelineDeps, type PromptOutcome, type PromptSpec, runPipeline } from './pipeline.js';
@@ -120,14 +120,6 @@ export async function capped(output: string, maxTokens: number, counter: () => P
   return `${cut}\n[gpt: tool result truncated: ${count.count(cut)} of ${total} tokens shown]`;
 }
 
-const addUsage = (a: Usage, b: Usage): Usage => ({
-  input_tokens: a.input_tokens + b.input_tokens,
-  cached_input_tokens: a.cached_input_tokens + b.cached_input_tokens,
-  output_tokens: a.output_tokens + b.output_tokens,
-  reasoning_tokens: a.reasoning_tokens + b.reasoning_tokens,
-  total_tokens: a.total_tokens + b.total_tokens,
-  estimated: a.estimated || b.estimated,
-});
 
 function totalCost(loop: Loop) {
   const accounted = loop.rounds.filter((r) => r.accounted);

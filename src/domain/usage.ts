@@ -54,6 +54,16 @@ export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
   estimated: false,
 });
 
+/** The usage of two requests together (a tool loop's rounds, a chunked run's levels, a session's turns). */
+export const addUsage = (a: Usage, b: Usage): Usage => ({
+  input_tokens: a.input_tokens + b.input_tokens,
+  cached_input_tokens: a.cached_input_tokens + b.cached_input_tokens,
+  output_tokens: a.output_tokens + b.output_tokens,
+  reasoning_tokens: a.reasoning_tokens + b.reasoning_tokens,
+  total_tokens: a.total_tokens + b.total_tokens,
+  estimated: a.estimated || b.estimated,
+});
+
 /** USD per 1M tokens, as a user writes it in config `pricing.<model>` or `profiles.<p>.pricing.<model>`. */
 export interface PricingOverride {
   input?: number;

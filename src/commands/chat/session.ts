@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../../config/types.js';
 import { historyMessages } from '../../conversations/history.js';
 import type { CompactionRecord, TurnRecord } from '../../conversations/types.js';
 import { conversationSaver, turnRecord } from '../../core/save-conversation.js';
-import { type ChatMessage, type GenerationOptions, GptError, ZERO_USAGE, escapeControls } from '../../domain/index.js';
+import { type ChatMessage, type GenerationOptions, GptError, ZERO_USAGE, addUsage, escapeControls } from '../../domain/index.js';
 import { type LineSource, lineEditor, pipedLines } from '../../ui/line-editor.js';
 import { sessionTotalLine } from '../../ui/footer.js';
 import type { ChatStart } from '../chat.js';
@@ -100,14 +100,7 @@ async function turn(state: SessionState, message: string): Promise<void> {
 export function addToTotals(state: SessionState, usage: typeof ZERO_USAGE, usd: number, priced: boolean): void {
   const t = state.totals;
   t.turns += 1;
-  t.usage = {
-    input_tokens: t.usage.input_tokens + usage.input_tokens,
-    cached_input_tokens: t.usage.cached_input_tokens + usage.cached_input_tokens,
-    output_tokens: t.usage.output_tokens + usage.output_tokens,
-    reasoning_tokens: t.usage.reasoning_tokens + usage.reasoning_tokens,
-    total_tokens: t.usage.total_tokens + usage.total_tokens,
-    estimated: t.usage.estimated || usage.estimated,
-  };
+  t.usage = addUsage(t.usage, usage);
   t.usd += usd;
   t.priced &&= priced;
 }
