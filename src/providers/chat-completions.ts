@@ -1,6 +1,7 @@
 /** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
-import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
+import { type FrameHandler, pushText, streamFrames } from './frames.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { ToolCallAssembler, chatMessage, chatMessageCalls, chatTools } from './tool-calls.js';
 import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
@@ -72,45 +73,51 @@ export async function* chatCompletionsStream(http: HttpSettings, profile: Endpoi
     return;
   }
 
+  const reader = chatFrameReader();
+  const done = yield* streamFrames(response, url, timeout, request.signal, reader.handle);
+  // [DONE] ends the answer; without it, the chunk with a finish_reason must have come.
+  if (!done && !reader.finished()) throw new GptError('api', 'the stream ended before the answer was complete (no finish_reason, no [DONE])', { code: 'incomplete_stream' });
+}
+
+/** Reads chat-completion chunks one by one (synchronously: frames.ts runs it over each network read). */
+function chatFrameReader(): { handle: FrameHandler; finished: () => boolean } {
   let modelSent = false;
   let finished = false;
   const calls = new ToolCallAssembler();
-  for await (const event of readEvents(response, url, timeout, request.signal)) {
+  const handle: FrameHandler = (event, out) => {
     if (event.event === 'error') throw streamError(safeParse(event.data));
-    if (event.data === '[DONE]') return;
+    if (event.data === '[DONE]') return true;
     const frame = parseFrame(event.data);
-    if ('warning' in frame) {
-      yield frame.warning;
-      continue;
-    }
+    if ('warning' in frame) return void out.push(frame.warning);
     const payload = frame.payload;
     if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
     const problem = chunkProblem(payload);
     if (problem) throw unexpectedEvent(problem);
     if (!modelSent && typeof payload.model === 'string' && payload.model) {
       modelSent = true;
-      yield { type: 'model', model: payload.model };
+      out.push({ type: 'model', model: payload.model });
     }
     const choice = (payload.choices as Json[] | undefined)?.[0];
     const delta = choice?.delta as Json | undefined;
     if (delta) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
+      if (typeof reasoning === 'string' && reasoning !== '') pushText(out, 'reasoning', reasoning);
       const content = textOf(delta.content);
-      if (content !== '') yield { type: 'text', text: content };
-      if (typeof delta.refusal === 'string' && delta.refusal !== '') yield { type: 'text', text: delta.refusal };
+      if (content !== '') pushText(out, 'text', content);
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') pushText(out, 'text', delta.refusal);
       calls.add(delta.tool_calls);
     }
-    if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
+    if (payload.usage && typeof payload.usage === 'object') out.push(usageEvent(payload.usage as Json));
     if (typeof choice?.finish_reason === 'string') {
       finished = true;
       if (choice.finish_reason === 'error') throw new GptError('api', 'the API ended the stream with an error');
       const toolCalls = calls.done();
-      if (toolCalls.length > 0) yield { type: 'tool_calls', calls: toolCalls };
-      yield { type: 'finish', reason: choice.finish_reason };
+      if (toolCalls.length > 0) out.push({ type: 'tool_calls', calls: toolCalls });
+      out.push({ type: 'finish', reason: choice.finish_reason });
     }
-  }
-  if (!finished) throw new GptError('api', 'the stream ended before the answer was complete (no finish_reason, no [DONE])', { code: 'incomplete_stream' });
+    return false;
+  };
+  return { handle, finished: () => finished };
 }
 
 function safeParse(data: string): Json {

@@ -17,7 +17,7 @@ import {
   shouldRetry,
 } from './retry.js';
 import { isObject, typeOf, unexpectedEvent } from './shape.js';
-import { MAX_SSE_LINE_BYTES, type SseEvent, SseDecoder } from './sse.js';
+import { MAX_SSE_LINE_BYTES } from './sse.js';
 import { loadUndici } from './undici.js';
 import type { ProviderEvent } from './types.js';
 
@@ -202,13 +202,6 @@ export async function readText(response: OpenResponse, url: string, timeoutSecon
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The SSE events of a streamed body, the last one delivered even without its blank line. */
-export async function* readEvents(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal): AsyncGenerator<SseEvent> {
-  const decoder = new SseDecoder();
-  for await (const chunk of readBody(response, url, timeoutSeconds, signal)) yield* decoder.push(chunk);
-  yield* decoder.end();
 }
 
 /** One event's JSON object, or a warning when a frame is malformed (it is skipped, not fatal); other JSON is wrong (fatal). */

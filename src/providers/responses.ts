@@ -1,7 +1,8 @@
 /** `POST /responses`: the request body, and its streamed (typed SSE events) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
 import { callJson } from './http-json.js';
-import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, type OpenResponse, isEventStream, parseFrame, postJson, readEvents, readText, startEvent } from './http.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, type OpenResponse, isEventStream, parseFrame, postJson, readText, startEvent } from './http.js';
+import { type FrameHandler, pushText, streamFrames } from './frames.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { responsesCalls, responsesItems, responsesTools } from './tool-calls.js';
 import type { ProviderEvent, ProviderRequest } from './types.js';
@@ -110,43 +111,45 @@ export async function* responsesStream(http: HttpSettings, request: ProviderRequ
     return;
   }
 
+  const complete = yield* streamFrames(response, url, timeout, request.signal, responsesFrameReader());
+  if (!complete) throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
+}
+
+/** Reads Responses stream events one by one (synchronously: frames.ts runs it over each network read); true at the final one. */
+function responsesFrameReader(): FrameHandler {
   let modelSent = false;
-  for await (const event of readEvents(response, url, timeout, request.signal)) {
+  return (event, out) => {
     const frame = parseFrame(event.data);
-    if ('warning' in frame) {
-      yield frame.warning;
-      continue;
-    }
+    if ('warning' in frame) return void out.push(frame.warning);
     const payload = frame.payload;
     const problem = eventProblem(payload);
     if (problem) throw unexpectedEvent(problem);
     const snapshot = payload.response as Json | undefined;
     if (!modelSent && typeof snapshot?.model === 'string') {
       modelSent = true;
-      yield { type: 'model', model: snapshot.model };
+      out.push({ type: 'model', model: snapshot.model });
     }
     switch (payload.type) {
       case 'response.output_text.delta':
       case 'response.refusal.delta':
-        if (typeof payload.delta === 'string' && payload.delta !== '') yield { type: 'text', text: payload.delta };
-        break;
+        if (typeof payload.delta === 'string' && payload.delta !== '') pushText(out, 'text', payload.delta);
+        return false;
       case 'response.reasoning_summary_text.delta':
       case 'response.reasoning_text.delta':
-        if (typeof payload.delta === 'string' && payload.delta !== '') yield { type: 'reasoning', text: payload.delta };
-        break;
+        if (typeof payload.delta === 'string' && payload.delta !== '') pushText(out, 'reasoning', payload.delta);
+        return false;
       case 'response.completed':
       case 'response.incomplete':
-        if (snapshot) yield* finalEvents(snapshot);
-        return;
+        if (snapshot) out.push(...finalEvents(snapshot));
+        return true;
       case 'response.failed':
         throw apiError(snapshot?.error as Json | undefined, 'the response failed');
       case 'error':
         throw apiError(payload, 'stream error');
       default:
-        break; // many event types (tool calls, annotations, …) carry nothing we print
+        return false; // many event types (tool calls, annotations, …) carry nothing we print
     }
-  }
-  throw new GptError('api', 'the stream ended before the answer was complete (no response.completed)', { code: 'incomplete_stream' });
+  };
 }
 
 const DELTAS = new Set(['response.output_text.delta', 'response.refusal.delta', 'response.reasoning_summary_text.delta', 'response.reasoning_text.delta']);
