@@ -1,6 +1,6 @@
 /** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session; saved as a conversation. */
-import { createHash } from 'node:crypto';
 import { loadConfig } from '../config/load.js';
+import { sha256 } from '../config/trust.js';
 import type { AttachmentRef } from '../conversations/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { historyMessages } from '../conversations/history.js';
@@ -136,7 +136,7 @@ function attachmentRefs(attachments: readonly Attachment[]): AttachmentRef[] {
   return attachments.map((a) => ({
     source: a.source,
     mime: a.mime,
-    ...(a.data ? { sha256: createHash('sha256').update(a.data).digest('hex'), bytes: a.data.length } : {}),
+    ...(a.data ? { sha256: sha256(a.data), bytes: a.data.length } : {}),
   }));
 }
 

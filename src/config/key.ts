@@ -1,4 +1,4 @@
-import { type SpawnSyncOptionsWithStringEncoding, spawnSync } from 'node:child_process';
+import type { SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import { GptError, registerSecret } from '../domain/index.js';
 import { KEY_ENV_ALIASES } from './builtins.js';
 import type { ResolvedConfig } from './types.js';
@@ -63,7 +63,8 @@ type GroupSpawnOptions = SpawnSyncOptionsWithStringEncoding & { detached: boolea
 export function runKeyCommand(profileName: string, command: string, timeoutMs = KEY_COMMAND_TIMEOUT_MS): string {
   const fail = (problem: string) => new GptError('config', `profiles.${profileName}.apiKeyCommand ${problem}`);
   const options: GroupSpawnOptions = { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: timeoutMs, killSignal: 'SIGKILL', detached: true };
-  const result = spawnSync('/bin/sh', ['-c', command], options);
+  // Loaded here, not at start-up: most runs have no key command (node:child_process costs ~10 ms to load).
+  const result = process.getBuiltinModule('node:child_process').spawnSync('/bin/sh', ['-c', command], options);
   if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
     killGroup(result.pid);
     throw fail(`timed out after ${timeoutMs / 1000} s`);

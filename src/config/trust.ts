@@ -4,7 +4,6 @@
  * while its bytes are unchanged (their sha256 is recorded). A directory can be trusted too: its
  * `prompts/` (and the templates inside it) may then include any file and choose any profile.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 
@@ -42,7 +41,8 @@ export function canonicalPath(path: string): string {
   }
 }
 
-export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/** node:crypto is loaded on first use, not at start-up (~8 ms): most runs hash nothing. */
+export const sha256 = (bytes: Uint8Array): string => process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex');
 
 /** Whether these exact bytes, read from `path`, are what the user trusted (the caller parses the same bytes). */
 export function bytesTrusted(stateDir: string, path: string, bytes: Uint8Array): boolean {

@@ -7,7 +7,6 @@ import { chmod, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ulid } from 'ulid';
 import { GptError } from '../domain/index.js';
 import type { CompactionRecord, Conversation, ConversationRecord, ConversationSummary, HeaderRecord, TurnRecord } from './types.js';
 
@@ -16,7 +15,11 @@ export function conversationsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share'), 'gpt', 'conversations');
 }
 
-export const newConversationId = (now = Date.now()): string => ulid(now);
+/** A new ULID; the ulid module (and node:crypto under it, ~20 ms) loads when the first turn is saved, not at start-up. */
+export async function newConversationId(now = Date.now()): Promise<string> {
+  const { ulid } = await import('ulid');
+  return ulid(now);
+}
 
 /** The first prompt cut to one line of at most 80 characters. */
 export function titleOf(prompt: string): string {

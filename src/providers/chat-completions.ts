@@ -1,6 +1,6 @@
 /** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
-import { type FrameHandler, pushText, streamFrames } from './frames.js';
+import { type FrameHandler, streamFrames } from './frames.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readText, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { ToolCallAssembler, chatMessage, chatMessageCalls, chatTools } from './tool-calls.js';
@@ -101,10 +101,10 @@ function chatFrameReader(): { handle: FrameHandler; finished: () => boolean } {
     const delta = choice?.delta as Json | undefined;
     if (delta) {
       const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === 'string' && reasoning !== '') pushText(out, 'reasoning', reasoning);
+      if (typeof reasoning === 'string' && reasoning !== '') out.text('reasoning', reasoning);
       const content = textOf(delta.content);
-      if (content !== '') pushText(out, 'text', content);
-      if (typeof delta.refusal === 'string' && delta.refusal !== '') pushText(out, 'text', delta.refusal);
+      if (content !== '') out.text('text', content);
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') out.text('text', delta.refusal);
       calls.add(delta.tool_calls);
     }
     if (payload.usage && typeof payload.usage === 'object') out.push(usageEvent(payload.usage as Json));

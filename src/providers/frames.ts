@@ -8,14 +8,41 @@ import { type OpenResponse, readBody } from './http.js';
 import { type SseEvent, SseDecoder } from './sse.js';
 import type { ProviderEvent } from './types.js';
 
-/** An adapter's reading of one SSE event: pushes what it means onto `out`; true when the answer is complete. */
-export type FrameHandler = (event: SseEvent, out: ProviderEvent[]) => boolean | void;
+/** An adapter's reading of one SSE event: tells `out` what it means; true when the answer is complete. */
+export type FrameHandler = (event: SseEvent, out: FrameOut) => boolean | void;
 
-/** Adds text (or reasoning) to `out`, joined to the event before it when that one is of the same kind. */
-export function pushText(out: ProviderEvent[], type: 'text' | 'reasoning', text: string): void {
-  const last = out[out.length - 1];
-  if (last !== undefined && last.type === type) last.text += text;
-  else out.push({ type, text });
+/** The events of one network read, in order, with adjacent text (or reasoning) joined into one event. */
+export class FrameOut {
+  #events: ProviderEvent[] = [];
+  #kind: 'text' | 'reasoning' | undefined;
+  /** The pieces of the text event being joined: one join per read, so the pieces die young (a += per token kept ~200k rope nodes alive). */
+  #pieces: string[] = [];
+
+  text(kind: 'text' | 'reasoning', text: string): void {
+    if (kind !== this.#kind) this.#close();
+    this.#kind = kind;
+    this.#pieces.push(text);
+  }
+
+  push(event: ProviderEvent): void {
+    this.#close();
+    this.#events.push(event);
+  }
+
+  /** What was told since the last take. */
+  take(): ProviderEvent[] {
+    this.#close();
+    const events = this.#events;
+    this.#events = [];
+    return events;
+  }
+
+  #close(): void {
+    if (this.#kind === undefined) return;
+    this.#events.push({ type: this.#kind, text: this.#pieces.length === 1 ? this.#pieces[0]! : this.#pieces.join('') });
+    this.#kind = undefined;
+    this.#pieces = [];
+  }
 }
 
 /** The SSE events of a streamed body, as many per step as one read delivered (the last one even without its blank line). */
@@ -40,8 +67,8 @@ export async function* streamFrames(
   signal: AbortSignal | undefined,
   handle: FrameHandler,
 ): AsyncGenerator<ProviderEvent, boolean> {
+  const out = new FrameOut();
   for await (const batch of readEventBatches(response, url, timeoutSeconds, signal)) {
-    const out: ProviderEvent[] = [];
     let complete = false;
     try {
       for (const event of batch) {
@@ -51,10 +78,10 @@ export async function* streamFrames(
         }
       }
     } catch (error) {
-      yield* out;
+      yield* out.take();
       throw error;
     }
-    yield* out;
+    yield* out.take();
     if (complete) return true;
   }
   return false;

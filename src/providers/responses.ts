@@ -2,7 +2,7 @@
 import { GptError, type Usage } from '../domain/index.js';
 import { callJson } from './http-json.js';
 import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, type OpenResponse, isEventStream, parseFrame, postJson, readText, startEvent } from './http.js';
-import { type FrameHandler, pushText, streamFrames } from './frames.js';
+import { type FrameHandler, streamFrames } from './frames.js';
 import { type Json, isObject, notList, notObject, parseBody, typeOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { responsesCalls, responsesItems, responsesTools } from './tool-calls.js';
 import type { ProviderEvent, ProviderRequest } from './types.js';
@@ -132,15 +132,15 @@ function responsesFrameReader(): FrameHandler {
     switch (payload.type) {
       case 'response.output_text.delta':
       case 'response.refusal.delta':
-        if (typeof payload.delta === 'string' && payload.delta !== '') pushText(out, 'text', payload.delta);
+        if (typeof payload.delta === 'string' && payload.delta !== '') out.text('text', payload.delta);
         return false;
       case 'response.reasoning_summary_text.delta':
       case 'response.reasoning_text.delta':
-        if (typeof payload.delta === 'string' && payload.delta !== '') pushText(out, 'reasoning', payload.delta);
+        if (typeof payload.delta === 'string' && payload.delta !== '') out.text('reasoning', payload.delta);
         return false;
       case 'response.completed':
       case 'response.incomplete':
-        if (snapshot) out.push(...finalEvents(snapshot));
+        if (snapshot) for (const final of finalEvents(snapshot)) out.push(final);
         return true;
       case 'response.failed':
         throw apiError(snapshot?.error as Json | undefined, 'the response failed');

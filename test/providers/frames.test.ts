@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type FrameHandler, pushText, streamFrames } from '../../src/providers/frames.js';
+import { type FrameHandler, streamFrames } from '../../src/providers/frames.js';
 import type { OpenResponse } from '../../src/providers/http.js';
 import type { ProviderEvent } from '../../src/providers/types.js';
 
@@ -16,7 +16,7 @@ const handle: FrameHandler = (event, out) => {
   if (event.data === 'boom') throw new Error('boom');
   const [kind, text] = event.data.split(':') as ['text' | 'reasoning' | 'warning', string];
   if (kind === 'warning') out.push({ type: 'warning', message: text });
-  else pushText(out, kind, text);
+  else out.text(kind, text);
   return false;
 };
 
