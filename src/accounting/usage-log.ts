@@ -1,5 +1,4 @@
 /** The usage log (SPEC: Accounting): one JSON line per real API call in `<stateDir>/usage.jsonl`. */
-import { createInterface } from 'node:readline';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Usage, Cost, Price } from '../domain/index.js';
@@ -64,7 +63,8 @@ export async function* readUsageLog(stateDir: string): AsyncIterable<UsageRecord
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  const lines = createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });
+  // node:readline loads when the log is read (`--max-cost` totals, reports), not for every run that appends.
+  const lines = process.getBuiltinModule('node:readline').createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });
   try {
     for await (const line of lines) {
       if (!line.trim()) continue;

@@ -6,7 +6,6 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { GptError } from '../domain/index.js';
 import type { CompactionRecord, Conversation, ConversationRecord, ConversationSummary, HeaderRecord, TurnRecord } from './types.js';
 
@@ -46,7 +45,8 @@ export async function appendRecords(dir: string, id: string, records: Conversati
 
 /** Every record of a file, streamed; a torn or foreign line is reported to `skip` with its line number. */
 async function* readRecords(path: string, skip: (line: number) => void): AsyncIterable<ConversationRecord> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  // node:readline loads when a file is read, not at start-up: a one-shot `gpt chat` only appends.
+  const lines = process.getBuiltinModule('node:readline').createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
     n += 1;
