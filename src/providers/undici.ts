@@ -1,9 +1,13 @@
 /**
- * undici, loaded lean: the package entry also compiles fetch, WebSocket, mocks and caches (~60 ms
- * of a one-shot run, measured in bench/startup.mjs), so we load just the Agent and request() from
- * their modules. undici 7 has no exports map; the lockfile pins the version, and if a future
- * version moves these files we fall back to the full package rather than fail.
+ * undici, loaded lean. The build bundles the Agent and request() into dist/undici.cjs (one file, no node:http2:
+ * see scripts/build.mjs); from src/ (tests) there is no bundle, and we load those two from their modules, not the
+ * package entry, which also compiles fetch, WebSocket, mocks and caches (~60 ms of a one-shot run, measured in
+ * bench/startup.mjs). undici 7 has no exports map; the lockfile pins the version, and if a future version moves
+ * these files we fall back to the full package rather than fail.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
 
 export interface LeanUndici {
@@ -11,24 +15,34 @@ export interface LeanUndici {
   request(dispatcher: Dispatcher, url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<Dispatcher.ResponseData>;
 }
 
+type ApiRequest = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
 let loaded: Promise<LeanUndici> | undefined;
 
-async function lean(): Promise<LeanUndici> {
-  const agentPath = 'undici/lib/dispatcher/agent.js';
-  const requestPath = 'undici/lib/api/api-request.js';
-  const [agentModule, requestModule] = (await Promise.all([import(agentPath), import(requestPath)])) as [
-    { default: LeanUndici['Agent'] },
-    { default: (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData> },
-  ];
-  const apiRequest = requestModule.default;
-  if (typeof agentModule.default !== 'function' || typeof apiRequest !== 'function') throw new Error('unexpected undici layout');
+/** The built CLI's chunks live in dist/chunks/, the bundle in dist/. */
+export const BUNDLE_URL = new URL('../undici.cjs', import.meta.url);
+
+function leanFrom(Agent: unknown, apiRequest: unknown): LeanUndici {
+  if (typeof Agent !== 'function' || typeof apiRequest !== 'function') throw new Error('unexpected undici layout');
   return {
-    Agent: agentModule.default,
+    Agent: Agent as LeanUndici['Agent'],
     request: (dispatcher, url, options) => {
       const target = new URL(url);
-      return apiRequest.call(dispatcher, { ...options, origin: target.origin, path: target.pathname + target.search } as Dispatcher.RequestOptions);
+      return (apiRequest as ApiRequest).call(dispatcher, { ...options, origin: target.origin, path: target.pathname + target.search } as Dispatcher.RequestOptions);
     },
   };
+}
+
+async function lean(): Promise<LeanUndici> {
+  const bundle = fileURLToPath(BUNDLE_URL);
+  if (existsSync(bundle)) {
+    const { Agent, request } = createRequire(import.meta.url)(bundle) as { Agent: unknown; request: unknown };
+    return leanFrom(Agent, request);
+  }
+  const agentPath = 'undici/lib/dispatcher/agent.js';
+  const requestPath = 'undici/lib/api/api-request.js';
+  const [agentModule, requestModule] = (await Promise.all([import(agentPath), import(requestPath)])) as [{ default: unknown }, { default: unknown }];
+  return leanFrom(agentModule.default, requestModule.default);
 }
 
 async function full(): Promise<LeanUndici> {
