@@ -31,6 +31,14 @@ const noHttp2 = {
     b.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({ contents: 'module.exports = { constants: {} };', loader: 'js' }));
   },
 };
+// The llhttp WASM (two ~85 kB base64 files) stays in the installed package, required when the first connection opens:
+// bundled, every start would scan it.
+const wasmFromPackage = {
+  name: 'wasm-from-package',
+  setup(b) {
+    b.onResolve({ filter: /\/llhttp[-_a-z]*wasm\.js$/ }, (args) => ({ path: `undici/lib/llhttp/${args.path.split('/').pop()}`, external: true }));
+  },
+};
 await build({
   stdin: { contents: "exports.Agent = require('undici/lib/dispatcher/agent.js');\nexports.request = require('undici/lib/api/api-request.js');\n", resolveDir: fileURLToPath(new URL('..', import.meta.url)) },
   bundle: true,
@@ -40,7 +48,7 @@ await build({
   minify: true,
   banner: { js: '// undici (MIT, https://github.com/nodejs/undici), bundled from node_modules/undici by scripts/build.mjs' },
   outfile: 'dist/undici.cjs',
-  plugins: [noHttp2],
+  plugins: [noHttp2, wasmFromPackage],
   logLevel: 'warning',
 });
 
