@@ -113,3 +113,28 @@ describe('SseDecoder', () => {
     expect(decodeEvents([enc('event: ping\n\ndata: 1\n\n')])).toEqual([{ event: undefined, data: '1' }]);
   });
 });
+
+describe('any cut of any stream', () => {
+  /** A small deterministic PRNG, so a failure can be replayed. */
+  function prng(seed: number): () => number {
+    let s = seed >>> 0;
+    return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  }
+  const pieces = ['data: ', 'data:', 'event: x', ': c', 'é', '👋', '世', 'a', '{"k":"v"}', '\n', '\r\n', '\r', '\n\n', 'id: 1'];
+
+  it('gives the same events whole or cut into random pieces (500 streams)', () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const random = prng(seed);
+      let text = '';
+      for (let i = 0; i < 40; i++) text += pieces[Math.floor(random() * pieces.length)];
+      const bytes = enc(text);
+      const cuts: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(random() * 7);
+        cuts.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      expect(decodeEvents(cuts), `seed ${seed}`).toEqual(decodeEvents([bytes]));
+    }
+  });
+});
