@@ -85,6 +85,13 @@ describe('every command teaches by example', () => {
     for (const code of [0, ...kinds.map(exitCodeFor)]) expect(codes).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
   });
 
+  it('every help fits 80 columns (the width of a pipe, and of the static help bin/gpt.js prints)', async () => {
+    for (const name of ['', ...names]) {
+      const help = await helpOf(name ? [name, '--help'] : ['--help']);
+      for (const line of help.split('\n')) expect(line.length, `${name || 'gpt'} --help: ${line}`).toBeLessThanOrEqual(80);
+    }
+  });
+
   it('defaults are shown one way everywhere: "(default: X)"', async () => {
     for (const name of ['', ...names]) {
       const help = await helpOf(name ? [name, '--help'] : ['--help']);
@@ -134,6 +141,7 @@ describe('gpt alone and typos (the built CLI)', () => {
     expect(r.stdout).toContain('gpt chat');
     expect(r.stdout).toContain('OPENAI_API_KEY');
     expect(r.stdout.split('\n').length).toBeLessThan(20);
+    expect(r.stdout.split('\n').filter((line) => line.length > 80)).toEqual([]);
   });
 
   it.each([

@@ -2,7 +2,7 @@
  * Help that teaches: each command's examples, and `gpt --help`'s environment, profiles and exit codes.
  * Plain strings only (program.ts loads this on every start-up, so it imports nothing heavy).
  */
-import type { Command } from 'commander';
+import { type Command, Help } from 'commander';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, KEY_ENV_ALIASES } from '../config/builtins.js';
 import { type ErrorKind, exitCodeFor } from '../domain/index.js';
 
@@ -93,9 +93,13 @@ const EXIT_MEANINGS: Record<ErrorKind, string> = {
   interrupted: 'interrupted (Ctrl-C); partial answer and accounting kept',
 };
 
-const rows = (pairs: Array<[string, string]>, indent = '  '): string => {
+/** Laid out as commander lays out options: the right column wrapped within 80 columns (the static help's width). */
+const HELP_WIDTH = 80;
+const layout = Object.assign(new Help(), { helpWidth: HELP_WIDTH });
+
+const rows = (pairs: Array<[string, string]>): string => {
   const width = Math.max(...pairs.map(([left]) => left.length));
-  return pairs.map(([left, right]) => `${indent}${left.padEnd(width)}  ${right}`).join('\n');
+  return pairs.map(([left, right]) => layout.formatItem(left, width, right, layout)).join('\n');
 };
 
 /** The `Examples:` block a command's help ends with: each line, then what it does. */
@@ -122,7 +126,7 @@ function exitCodesBlock(): string {
 export function rootHelpAfter(): string {
   return [
     examplesBlock(ROOT_EXAMPLES),
-    'Generation flags (-s, --temperature, --max-cost, --timeout, ...) may come before or after the command.',
+    layout.boxWrap('Generation flags (-s, --temperature, --max-cost, --timeout, ...) may come before or after the command.', HELP_WIDTH),
     '',
     `Environment:\n${rows(ENVIRONMENT)}`,
     '',
@@ -135,7 +139,7 @@ export function rootHelpAfter(): string {
 
 /** What `gpt` alone prints on stdout: where to start. */
 export function overview(version: string): string {
-  return `gpt ${version} — prompt language models from the terminal, pipelines and CI, with exact token and cost accounting.
+  return `${layout.boxWrap(`gpt ${version} — prompt language models from the terminal, pipelines and CI, with exact token and cost accounting.`, HELP_WIDTH)}
 
 ${rows([
   ['gpt chat "question"', 'ask once (piped stdin is appended); alone on a terminal: a session'],
@@ -146,7 +150,8 @@ ${rows([
   ['gpt config', 'the effective configuration'],
 ])}
 
-First run: export OPENAI_API_KEY=sk-...   or try it offline: gpt -p simulate chat hello
+First run: export OPENAI_API_KEY=sk-...
+      or try it offline: gpt -p simulate chat hello
 More: gpt --help, gpt <command> --help
 `;
 }
