@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { sha256 } from '../config/trust.js';
 import type { AttachmentRef } from '../conversations/types.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { historyMessages } from '../conversations/history.js';
+import { currentSystem, historyMessages } from '../conversations/history.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
 import { conversationSaver } from '../core/save-conversation.js';
 import { messageRequest } from '../core/template-request.js';
@@ -96,7 +96,7 @@ async function startChat(o: ChatOptions): Promise<ChatStart> {
   const config = await loadConfig(o.config, process.env, process.cwd(), header ? { profileHint: header.profile, modelHint: model! } : {});
   for (const message of [...config.warnings, ...(resumed?.warnings ?? [])]) warn(out, o.display, message);
   const base = await withSchemaFlag(messageRequest('', config, o.generation).options, o);
-  const system = o.generation.system ?? (header ? header.system : base.system);
+  const system = o.generation.system ?? (resumed ? currentSystem(resumed.conversation) : base.system);
   const options = { ...base, ...(system !== undefined ? { system } : {}) };
   if (system === undefined) delete options.system;
   const save = o.save ?? config.conversations.save;
@@ -127,7 +127,7 @@ async function oneShot(start: ChatStart, message: string, attachments: readonly 
   return {
     // The conversation keeps the text: attachments are sent, not stored.
     ...chatJob(config, o, attachAll([...history(), user], attachments, { config, model: config.model, options, ...(o.detail ? { detail: o.detail } : {}) }, (m) => warn(out, o.display, m)), options),
-    ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model, attachments: attachmentRefs(attachments) }, w)] } : {}),
+    ...(save ? { subscribers: (w: (message: string) => void) => [conversationSaver({ writer, added: [user], model: config.model, system: system ?? '', attachments: attachmentRefs(attachments) }, w)] } : {}),
   };
 }
 

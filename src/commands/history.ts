@@ -76,6 +76,7 @@ function markdown({ header, turns, compactions }: Conversation): string {
   if (header.system) parts.push(`**System:** ${header.system}`);
   turns.forEach((turn, i) => {
     for (const c of compactions.filter((c) => c.replaces === i)) parts.push(`> (compacted here: ${int(c.tokens_before)} → ${int(c.tokens_after)} tokens)`);
+    if (turn.system !== undefined) parts.push(turn.system === '' ? '**System:** (none from here on)' : `**System:** ${turn.system}`);
     for (const m of turn.messages) parts.push(`## ${m.role === 'user' ? 'You' : m.role}`, m.content);
     parts.push(`## ${turn.model_reported}`, turn.answer);
     parts.push(`_${footerLine({ model: turn.model_reported, usage: turn.usage, cost: turn.cost, elapsedMs: turn.latency_ms })}_`);

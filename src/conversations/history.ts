@@ -37,15 +37,29 @@ export function historyMessages(conversation: Pick<Conversation, 'turns' | 'comp
 }
 
 /** Appends turns to one conversation file, writing its header with the first turn (so a failed first prompt leaves no file). */
+/** The system prompt a conversation is at: the last turn's own (a /system or `-s` given on the way), else the header's. */
+export function currentSystem(conversation: Pick<Conversation, 'header' | 'turns'>): string | undefined {
+  const own = conversation.turns.findLast((turn) => turn.system !== undefined)?.system;
+  const system = own ?? conversation.header.system;
+  return system === '' ? undefined : system;
+}
+
 export class ConversationWriter {
+  /** The system prompt the file is at (the header's, or the last turn that changed it). */
+  private system: string | undefined;
+
   constructor(
     readonly dir: string,
     private header: Omit<HeaderRecord, 'type' | 'id' | 'created' | 'title'> & { id?: string; created?: string; title?: string },
-  ) {}
+  ) {
+    this.system = header.system;
+  }
 
-  /** Continues a stored conversation. */
-  static resume(dir: string, header: HeaderRecord): ConversationWriter {
-    return new ConversationWriter(dir, header);
+  /** Continues a stored conversation, at the system prompt it is at. */
+  static resume(dir: string, conversation: Pick<Conversation, 'header' | 'turns'>): ConversationWriter {
+    const writer = new ConversationWriter(dir, conversation.header);
+    writer.system = currentSystem(conversation);
+    return writer;
   }
 
   get id(): string | undefined {
@@ -56,9 +70,14 @@ export class ConversationWriter {
   reset(changes: { model?: string; system?: string | undefined } = {}): void {
     const { profile, model } = this.header;
     this.header = { profile, model: changes.model ?? model, ...(changes.system ? { system: changes.system } : {}) };
+    this.system = this.header.system;
   }
 
-  async appendTurn(turn: TurnRecord, now = new Date()): Promise<string> {
+  async appendTurn(given: TurnRecord, now = new Date()): Promise<string> {
+    // A turn stores its system prompt only when it is not the one the file already holds.
+    const { system, ...rest } = given;
+    const turn: TurnRecord = system !== undefined && system !== (this.system ?? '') ? { ...rest, system } : rest;
+    if (system !== undefined) this.system = system === '' ? undefined : system;
     if (this.header.id === undefined) {
       const first = turn.messages.find((m) => m.role === 'user')?.content ?? '';
       const header: HeaderRecord = { type: 'conversation', id: await newConversationId(now.getTime()), created: now.toISOString(), profile: this.header.profile, model: this.header.model, ...(this.header.system ? { system: this.header.system } : {}), title: titleOf(first) };

@@ -30,6 +30,8 @@ export interface TurnRecord {
   latency_ms: number;
   /** Files sent with the user's message (`-a`): where they came from and a hash of their bytes, never the bytes. */
   attachments?: AttachmentRef[];
+  /** The system prompt this turn was sent with, when it is not the header's (a session's /system, `-c -s`; '' = none). */
+  system?: string;
 }
 
 export interface AttachmentRef {

@@ -12,6 +12,8 @@ export interface TurnToSave {
   model: string;
   /** What was attached to the user's message (stored by source and hash). */
   attachments?: AttachmentRef[];
+  /** The system prompt the turn was sent with ('' = none); the writer keeps it when it changed. */
+  system?: string;
 }
 
 /** Only a finished answer is a turn: a stopped or failed one is not stored (it is not in the history either). */
@@ -34,6 +36,7 @@ export function turnRecord(turn: Omit<TurnToSave, 'writer'>, result: PromptResul
     finish_reason: result.finishReason,
     latency_ms: Math.round(result.latency.totalMs),
     ...(turn.attachments?.length ? { attachments: turn.attachments } : {}),
+    ...(turn.system !== undefined ? { system: turn.system } : {}),
   };
 }
 

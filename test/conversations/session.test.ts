@@ -1,6 +1,6 @@
 /** The interactive session: -i over piped stdin, and on a real pseudo-terminal (util-linux `script`). */
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, makeHome, runCli } from '../support/cli.js';
@@ -51,6 +51,26 @@ describe('a session then -c', () => {
     await runCli(['chat', '-i'], { home, stdin: 'a\n/model gpt-5.2\nb\n', env: env() });
     await runCli(['chat', '-c', 'c'], { home, env: env() });
     expect(bodies().map((b) => b.model)).toEqual(['gpt-5-mini', 'gpt-5.2', 'gpt-5.2']);
+  });
+
+  it('continues with the system prompt a /system (or -c -s) set last, and history show says where it changed', async () => {
+    const home = makeHome();
+    const system = (i: number) => bodies()[i]!.messages.find((m) => m.role === 'system')?.content;
+    await runCli(['chat', '-i', '-s', 'S0'], { home, stdin: 'a\n/system S1\nb\n', env: env() });
+    await runCli(['chat', '-c', 'c'], { home, env: env() });
+    expect([system(0), system(1), system(2)]).toEqual(['S0', 'S1', 'S1']);
+    await runCli(['chat', '-c', '-s', 'S2', 'd'], { home, env: env() });
+    await runCli(['chat', '-c', 'e'], { home, env: env() });
+    expect([system(3), system(4)]).toEqual(['S2', 'S2']);
+    await runCli(['chat', '-c', '-i'], { home, stdin: '/system\nf\n', env: env() });
+    await runCli(['chat', '-c', 'g'], { home, env: env() });
+    expect([system(5), system(6)]).toEqual([undefined, undefined]);
+    const shown = (await runCli(['history', 'show', JSON.parse((await runCli(['history', '--json'], { home })).stdout).conversations[0].id], { home })).stdout;
+    expect(shown.match(/^\*\*System:\*\* .*$/gm)).toEqual(['**System:** S0', '**System:** S1', '**System:** S2', '**System:** (none from here on)']);
+    // Only the turns that changed it carry it in the file.
+    const [file] = readdirSync(join(home, '.local', 'share', 'gpt', 'conversations'));
+    const turns = readFileSync(join(home, '.local', 'share', 'gpt', 'conversations', file!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; system?: string }).filter((r) => r.type === 'turn');
+    expect(turns.map((t) => t.system)).toEqual([undefined, 'S1', undefined, 'S2', undefined, '', undefined]);
   });
 });
 

@@ -26,6 +26,6 @@ export async function resumeConversation(wanted: { continue: boolean; cid?: stri
 
 /** Where the turns of this chat go: the resumed conversation's file, or a new one written with the first turn. */
 export function writerFor(resumed: Resumed | undefined, fresh: { profile: string; model: string; system?: string | undefined }): ConversationWriter {
-  if (resumed) return ConversationWriter.resume(conversationsDir(), resumed.conversation.header);
+  if (resumed) return ConversationWriter.resume(conversationsDir(), resumed.conversation);
   return new ConversationWriter(conversationsDir(), { profile: fresh.profile, model: fresh.model, ...(fresh.system ? { system: fresh.system } : {}) });
 }

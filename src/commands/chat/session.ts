@@ -77,7 +77,7 @@ async function turn(state: SessionState, message: string): Promise<void> {
   const user: ChatMessage = { role: 'user', content: message };
   const withItems = sendsItems(config, options);
   const display = { ...start.o.display, json: false };
-  const added = { added: [user], model: config.model };
+  const added = { added: [user], model: config.model, system: options.system ?? '' };
   try {
     await compactSession(state, false, [...historyMessages(state.conversation, options.system, withItems), user]);
     const messages = [...historyMessages(state.conversation, options.system, withItems), user];
