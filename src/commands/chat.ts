@@ -12,6 +12,9 @@ import { warn } from '../ui/status.js';
 import { sendsItems } from '../core/compact.js';
 import { compactIfNeeded } from './chat/compact.js';
 import { type Resumed, resumeConversation, writerFor } from './chat/resume.js';
+import { reattach } from './chat/reattach.js';
+import { apiFor } from '../providers/types.js';
+import { resolve } from 'node:path';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { attachAll, attachTakesStdin, readAttachments } from './prompt/attach.js';
 import type { Attachment } from '../attachments/load.js';
@@ -99,6 +102,10 @@ async function startChat(o: ChatOptions): Promise<ChatStart> {
   const system = o.generation.system ?? (resumed ? currentSystem(resumed.conversation) : base.system);
   const options = { ...base, ...(system !== undefined ? { system } : {}) };
   if (system === undefined) delete options.system;
+  if (resumed) {
+    const target = { model: config.model, api: apiFor({ options }, config.profile), profileName: config.profileName };
+    resumed.conversation = await reattach(resumed.conversation, { target, detail: o.detail ?? 'auto', cwd: process.cwd(), warn: (m) => warn(out, o.display, m) });
+  }
   const save = o.save ?? config.conversations.save;
   if (!save && resumed) warn(out, o.display, `--no-save: this turn is not added to conversation ${resumed.conversation.header.id}`);
   return { o, config, options, system, resumed, save };
@@ -134,7 +141,8 @@ async function oneShot(start: ChatStart, message: string, attachments: readonly 
 /** Attachments as a conversation keeps them: source and hash, never the bytes. */
 function attachmentRefs(attachments: readonly Attachment[]): AttachmentRef[] {
   return attachments.map((a) => ({
-    source: a.source,
+    // A file by its absolute path, so `-c` from another folder finds it again.
+    source: a.url !== undefined || a.source === '-' ? a.source : resolve(process.cwd(), a.source),
     mime: a.mime,
     ...(a.data ? { sha256: sha256(a.data), bytes: a.data.length } : {}),
   }));

@@ -1,5 +1,5 @@
 /** `gpt chat -c/--cid/--no-save`, `gpt run --save-conversation` and `gpt history` end to end against the loopback server. */
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliOptions } from '../support/cli.js';
@@ -54,6 +54,31 @@ describe('saved conversations', () => {
     const turn = JSON.parse(text.trimEnd().split('\n')[1]!);
     expect(turn.messages).toEqual([{ role: 'user', content: 'what is this?' }]);
     expect(turn.attachments).toEqual([{ source: join(home, 'shot.png'), mime: 'image/png', sha256: createHash('sha256').update(png).digest('hex'), bytes: png.length }]);
+  });
+
+  it('-c sends earlier turns\' files again while their bytes are unchanged; a changed, missing or stdin one is left out, said once', async () => {
+    const home = makeHome();
+    const png = pngHeader(64, 32);
+    writeFileSync(join(home, 'shot.png'), png);
+    writeFileSync(join(home, 'notes.txt'), 'line one\n');
+    // Relative paths: stored absolute, so -c from another folder finds them.
+    expect((await gpt(home, ['chat', '-m', 'gpt-5.2', '-a', 'shot.png', '-a', 'notes.txt', 'what is this?'])).code).toBe(0);
+    mkdirSync(join(home, 'elsewhere'));
+    const again = await gpt(home, ['chat', '-c', 'and the colours?'], { cwd: join(home, 'elsewhere') });
+    expect([again.code, again.stderr]).toEqual([0, expect.not.stringContaining('not sent again')]);
+    const first = sent()[1]!.messages[0];
+    expect(first.role).toBe('user');
+    expect(JSON.stringify(first.content)).toContain(`data:image/png;base64,${png.toString('base64')}`);
+    expect(JSON.stringify(first.content)).toContain('notes.txt:\\n```\\nline one\\n```');
+    expect(sent()[1]!.messages.at(-1)).toEqual({ role: 'user', content: 'and the colours?' });
+
+    writeFileSync(join(home, 'shot.png'), pngHeader(10, 10));
+    rmSync(join(home, 'notes.txt'));
+    const third = await gpt(home, ['chat', '-c', 'still there?']);
+    expect(third.code).toBe(0);
+    expect(third.stderr).toContain(`-c: ${join(home, 'shot.png')} (sent with an earlier turn) is not sent again: the file has changed since`);
+    expect(third.stderr).toMatch(new RegExp(`-c: ${join(home, 'notes.txt').replace(/[.\\/]/g, '\\$&')} \\(sent with an earlier turn\\) is not sent again: `));
+    expect(sent()[2]!.messages[0]).toEqual({ role: 'user', content: 'what is this?' });
   });
 
   it('--cid by prefix with --api responses: model and system from the conversation unless given again', async () => {
