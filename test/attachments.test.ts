@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { useMockServer } from './support/fixture.js';
 import { PDF, pngHeader } from './support/images.js';
 
@@ -15,7 +16,7 @@ function inHome(files: Record<string, string | Buffer>): string {
 }
 
 function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(args, { ...options, env: { OPENAI_API_KEY: 'sk-test-ATTACH0123456789', OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(args, { ...options, env: { OPENAI_API_KEY: 'sk-test-ATTACH0123456789', OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const body = (i = 0) => server.requests[i]!.body as Record<string, any>;

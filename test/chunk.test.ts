@@ -3,13 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEncodingCounter } from '../src/accounting/tokenizer.js';
-import { makeHome, runCli, type CliOptions } from './support/cli.js';
+import { makeHome, type CliOptions } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 import { useMockServer } from './support/fixture.js';
 
 const server = useMockServer();
 
 function gpt(args: string[], options: CliOptions = {}) {
-  return runCli(args, { ...options, env: { OPENAI_API_KEY: 'sk-test-CHUNK0123456789', OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(args, { ...options, env: { OPENAI_API_KEY: 'sk-test-CHUNK0123456789', OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 function homeWith(files: Record<string, string>): string {

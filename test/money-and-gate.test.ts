@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatUsd } from '../src/accounting/cost.js';
 import { renderTable } from '../src/commands/models.js';
 import { listModels } from '../src/accounting/models.js';
-import { runCli } from './support/cli.js';
+import { runGpt } from './support/in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpt-money-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +34,7 @@ describe('money is written in decimals', () => {
   });
 
   it('--max-cost 1e-7 is shown as $0.0000001, in the refusal and the stop', async () => {
-    const r = await runCli(['-p', 'simulate', '--max-cost', '1e-7', 'chat', 'hi']);
+    const r = await runGpt(['-p', 'simulate', '--max-cost', '1e-7', 'chat', 'hi']);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('over --max-cost $0.0000001;');
     expect(r.stderr).not.toMatch(/\d[eE]-?\d/);
@@ -50,32 +50,32 @@ describe('gpt cost --budget fails closed on lines it could not count', () => {
   const allBad = file('bad.jsonl', 'not json\n{"id": 1,\n');
 
   it('some lines skipped: exit 6, saying how many and what to do', async () => {
-    const r = await runCli(['cost', mixed, '--budget', '20']);
+    const r = await runGpt(['cost', mixed, '--budget', '20']);
     expect(r.code).toBe(6);
     expect(r.stderr).toBe('gpt: cannot check --budget $20.00: 1 line could not be counted (fix them, or pass --allow-skipped to gate on the rest)\n');
     expect(r.stdout).toContain('cannot check');
   });
 
   it('every line skipped: no "$0.00, within budget"', async () => {
-    const r = await runCli(['cost', allBad, '--budget', '20', '--json']);
+    const r = await runGpt(['cost', allBad, '--budget', '20', '--json']);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('2 lines could not be counted');
     expect(JSON.parse(r.stdout)).toMatchObject({ over_budget: true });
   });
 
   it('--allow-skipped gates on the lines it counted', async () => {
-    const r = await runCli(['cost', mixed, '--budget', '20', '--allow-skipped']);
+    const r = await runGpt(['cost', mixed, '--budget', '20', '--allow-skipped']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/budget \$20\.00: within/);
-    const over = await runCli(['cost', mixed, '--budget', '0.0000001', '--allow-skipped']);
+    const over = await runGpt(['cost', mixed, '--budget', '0.0000001', '--allow-skipped']);
     expect(over.code).toBe(6);
     expect(over.stderr).toMatch(/over budget/);
   });
 
   it('no skipped lines: the gate is as before; --allow-skipped is refused with --log', async () => {
     const clean = file('clean.jsonl', '{"prompt":"a"}\n{"prompt":"b"}\n');
-    expect((await runCli(['cost', clean, '--budget', '20'])).code).toBe(0);
-    const r = await runCli(['cost', '--log', '--allow-skipped']);
+    expect((await runGpt(['cost', clean, '--budget', '20'])).code).toBe(0);
+    const r = await runGpt(['cost', '--log', '--allow-skipped']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--allow-skipped applies to an estimate');
   });

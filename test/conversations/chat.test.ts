@@ -2,7 +2,8 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHome, runCli, type CliOptions } from '../support/cli.js';
+import { makeHome, type CliOptions } from '../support/cli.js';
+import { runGpt } from '../support/in-process.js';
 import { useMockServer } from '../support/fixture.js';
 import { pngHeader } from '../support/images.js';
 import { createHash } from 'node:crypto';
@@ -10,7 +11,7 @@ import { createHash } from 'node:crypto';
 const server = useMockServer();
 
 function gpt(home: string, args: string[], options: CliOptions = {}) {
-  return runCli(args, { home, ...options, env: { OPENAI_API_KEY: 'sk-test-CONV0123456789abcd', OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(args, { home, ...options, env: { OPENAI_API_KEY: 'sk-test-CONV0123456789abcd', OPENAI_BASE_URL: server.url, ...options.env } });
 }
 const convDir = (home: string) => join(home, '.local', 'share', 'gpt', 'conversations');
 const ids = (home: string) => readdirSync(convDir(home)).map((f) => f.replace(/\.jsonl$/, '')).sort();

@@ -2,12 +2,13 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHome, runCli } from '../support/cli.js';
+import { makeHome } from '../support/cli.js';
+import { runGpt } from '../support/in-process.js';
 import { useMockServer } from '../support/fixture.js';
 
 const server = useMockServer();
 const env = () => ({ OPENAI_API_KEY: 'sk-test-COMPACT0123456789ab', OPENAI_BASE_URL: server.url });
-const gpt = (home: string, args: string[], stdin?: string) => runCli(args, { home, env: env(), ...(stdin !== undefined ? { stdin } : {}) });
+const gpt = (home: string, args: string[], stdin?: string) => runGpt(args, { home, env: env(), ...(stdin !== undefined ? { stdin } : {}) });
 const config = (home: string, yaml: string) => {
   mkdirSync(join(home, '.config', 'gpt'), { recursive: true });
   writeFileSync(join(home, '.config', 'gpt', 'config.yaml'), yaml);

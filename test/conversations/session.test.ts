@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, makeHome, runCli } from '../support/cli.js';
+import { BIN, cleanEnv, makeHome } from '../support/cli.js';
+import { runGpt } from '../support/in-process.js';
 import { useMockServer } from '../support/fixture.js';
 import { hasScript } from '../support/pty.js';
 
@@ -15,7 +16,7 @@ describe('gpt chat -i over piped stdin', () => {
   it('one line = one turn; slash commands never reach the server; /cost equals the sum of the footers', async () => {
     server.enqueue({ kind: 'answer', text: 'A1', usage: { prompt_tokens: 11, completion_tokens: 2 } }, { kind: 'answer', text: 'A2', usage: { prompt_tokens: 31, completion_tokens: 5 } });
     const stdin = ['hello', '/help', '/frobnicate', '/model gpt-5.2', '/effort high', '/system Be brief.', 'second', '/cost', '/exit', 'never sent'].join('\n');
-    const r = await runCli(['chat', '-i', '-m', 'gpt-5-mini'], { stdin, env: env() });
+    const r = await runGpt(['chat', '-i', '-m', 'gpt-5-mini'], { stdin, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('A1\nA2\n');
     const sent = bodies();
@@ -35,12 +36,12 @@ describe('gpt chat -i over piped stdin', () => {
 
   it('/new starts another conversation; each is saved; -c continues the last one', async () => {
     const home = makeHome();
-    const r = await runCli(['chat', '-i'], { home, stdin: 'one\n/new\ntwo\n', env: env() });
+    const r = await runGpt(['chat', '-i'], { home, stdin: 'one\n/new\ntwo\n', env: env() });
     expect(r.code).toBe(0);
     expect(bodies()[1]!.messages).toEqual([{ role: 'user', content: 'two' }]);
-    const history = JSON.parse((await runCli(['history', '--json'], { home })).stdout).conversations;
+    const history = JSON.parse((await runGpt(['history', '--json'], { home })).stdout).conversations;
     expect(history.map((c: { title: string }) => c.title)).toEqual(['two', 'one']);
-    await runCli(['chat', '-c', '-i'], { home, stdin: 'three\n', env: env() });
+    await runGpt(['chat', '-c', '-i'], { home, stdin: 'three\n', env: env() });
     expect(bodies()[2]!.messages.map((m) => m.content)).toEqual(['two', 'Hello from the mock.', 'three']);
   });
 });
@@ -48,24 +49,24 @@ describe('gpt chat -i over piped stdin', () => {
 describe('a session then -c', () => {
   it('continues with the model of the last turn (after /model)', async () => {
     const home = makeHome();
-    await runCli(['chat', '-i'], { home, stdin: 'a\n/model gpt-5.2\nb\n', env: env() });
-    await runCli(['chat', '-c', 'c'], { home, env: env() });
+    await runGpt(['chat', '-i'], { home, stdin: 'a\n/model gpt-5.2\nb\n', env: env() });
+    await runGpt(['chat', '-c', 'c'], { home, env: env() });
     expect(bodies().map((b) => b.model)).toEqual(['gpt-5-mini', 'gpt-5.2', 'gpt-5.2']);
   });
 
   it('continues with the system prompt a /system (or -c -s) set last, and history show says where it changed', async () => {
     const home = makeHome();
     const system = (i: number) => bodies()[i]!.messages.find((m) => m.role === 'system')?.content;
-    await runCli(['chat', '-i', '-s', 'S0'], { home, stdin: 'a\n/system S1\nb\n', env: env() });
-    await runCli(['chat', '-c', 'c'], { home, env: env() });
+    await runGpt(['chat', '-i', '-s', 'S0'], { home, stdin: 'a\n/system S1\nb\n', env: env() });
+    await runGpt(['chat', '-c', 'c'], { home, env: env() });
     expect([system(0), system(1), system(2)]).toEqual(['S0', 'S1', 'S1']);
-    await runCli(['chat', '-c', '-s', 'S2', 'd'], { home, env: env() });
-    await runCli(['chat', '-c', 'e'], { home, env: env() });
+    await runGpt(['chat', '-c', '-s', 'S2', 'd'], { home, env: env() });
+    await runGpt(['chat', '-c', 'e'], { home, env: env() });
     expect([system(3), system(4)]).toEqual(['S2', 'S2']);
-    await runCli(['chat', '-c', '-i'], { home, stdin: '/system\nf\n', env: env() });
-    await runCli(['chat', '-c', 'g'], { home, env: env() });
+    await runGpt(['chat', '-c', '-i'], { home, stdin: '/system\nf\n', env: env() });
+    await runGpt(['chat', '-c', 'g'], { home, env: env() });
     expect([system(5), system(6)]).toEqual([undefined, undefined]);
-    const shown = (await runCli(['history', 'show', JSON.parse((await runCli(['history', '--json'], { home })).stdout).conversations[0].id], { home })).stdout;
+    const shown = (await runGpt(['history', 'show', JSON.parse((await runGpt(['history', '--json'], { home })).stdout).conversations[0].id], { home })).stdout;
     expect(shown.match(/^\*\*System:\*\* .*$/gm)).toEqual(['**System:** S0', '**System:** S1', '**System:** S2', '**System:** (none from here on)']);
     // Only the turns that changed it carry it in the file.
     const [file] = readdirSync(join(home, '.local', 'share', 'gpt', 'conversations'));
@@ -137,7 +138,7 @@ describe.skipIf(!hasScript)('gpt chat on a terminal', () => {
 
   it('Ctrl-D leaves with a newline; gpt chat -c on a terminal reopens the last conversation', async () => {
     const home = makeHome();
-    await runCli(['chat', 'remember 42'], { home, env: env() });
+    await runGpt(['chat', 'remember 42'], { home, env: env() });
     const r = await onPty(home, ['chat', '-c'], [
       [prompt(''), 'what number?\r'],
       [prompt('session: 1 turn[^]*'), '\u0004'],
@@ -159,7 +160,7 @@ describe.skipIf(!hasScript)('gpt chat on a terminal', () => {
     ]);
     expect(r.code).toBe(0);
     expect(bodies()[1]!.messages).toEqual([{ role: 'user', content: 'hi' }]);
-    const history = JSON.parse((await runCli(['history', '--json'], { home })).stdout).conversations;
+    const history = JSON.parse((await runGpt(['history', '--json'], { home })).stdout).conversations;
     expect(history).toMatchObject([{ title: 'hi', turns: 1 }]);
   });
 });

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliOptions, makeHome, runCli } from '../support/cli.js';
+import { type CliOptions, makeHome } from '../support/cli.js';
+import { runGpt } from '../support/in-process.js';
 import { useMockServer } from '../support/fixture.js';
 import { weatherTool } from './support.js';
 
@@ -20,7 +21,7 @@ function setup() {
 }
 
 function gpt(home: string, args: string[], options: CliOptions = {}) {
-  return runCli(args, { home, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
+  return runGpt(args, { home, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const bodies = () => server.requests.filter((r) => /\/(chat\/completions|responses)$/.test(r.path)).map((r) => r.body as Record<string, any>);
