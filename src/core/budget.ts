@@ -6,7 +6,7 @@
 import { costOf, formatUsd } from '../accounting/cost.js';
 import { attachmentTokens } from '../attachments/image-tokens.js';
 import { guardWindow } from './window.js';
-import { type ChatMessage, type Cost, GptError, type Price, type TextCounter, type Usage } from '../domain/index.js';
+import { type ChatMessage, type Cost, GptError, type Price, type TextCounter, type ToolSpec, type Usage } from '../domain/index.js';
 
 /** What the pipeline needs to know of a model: its price (null when unknown) and context window. */
 export interface ModelFacts {
@@ -28,9 +28,24 @@ export function answerCost(usage: Usage, price: Price | null, providerCostUsd: n
   return providerCostUsd === undefined ? cost : { ...cost, total_usd: providerCostUsd, priced: true, source: 'provider' };
 }
 
+/**
+ * The functions offered, as input tokens: their JSON. The API renders them its own way (undocumented), so this is an
+ * estimate of about the same size; a reported usage, when it comes, replaces it.
+ */
+export function toolTokens(counter: TextCounter, tools: readonly ToolSpec[] | undefined): number {
+  return tools?.length ? counter.count(JSON.stringify(tools.map(({ name, description, parameters }) => ({ name, description, parameters })))) : 0;
+}
+
+/** A prompt's input tokens counted here: its messages, attached images by their formula, and the functions offered. */
+export function countedInputTokens(counter: TextCounter, prompt: Pick<PromptCheck, 'model' | 'messages' | 'tools'>): number {
+  return counter.countChat(prompt.messages) + attachmentTokens(prompt.messages, prompt.model) + toolTokens(counter, prompt.tools);
+}
+
 export interface PromptCheck {
   model: string;
   messages: readonly ChatMessage[];
+  /** Functions offered to the model: input tokens too. */
+  tools?: readonly ToolSpec[];
   maxCost?: number;
   /** The output cap, which the window must hold beside the input. */
   maxOutputTokens?: number;
@@ -44,7 +59,7 @@ export async function checkBeforeSending(prompt: PromptCheck, facts: ModelFacts,
   const { model, maxCost } = prompt;
   const counted = await guardWindow(model, prompt.messages, prompt.maxOutputTokens, facts, counter);
   if (maxCost === undefined || !facts.price) return counted;
-  const inputTokens = counted ?? (await counter()).countChat(prompt.messages) + attachmentTokens(prompt.messages, model);
+  const inputTokens = counted === undefined ? countedInputTokens(await counter(), prompt) : counted + toolTokens(await counter(), prompt.tools);
   const inputCost = costOf(estimatedUsage(inputTokens), facts.price).total_usd;
   if (inputCost > maxCost) throw new GptError('budget', `the prompt alone would cost ${formatUsd(inputCost)} on ${model}, over --max-cost ${formatUsd(maxCost, { exact: true })}; nothing was sent`);
   return inputTokens;

@@ -11,7 +11,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { chatCompletionsBody } from '../providers/chat-completions.js';
 import { responsesBody, unsupportedByResponses } from '../providers/responses.js';
 import { apiFor } from '../providers/types.js';
-import { estimatedUsage } from './budget.js';
+import { countedInputTokens, estimatedUsage } from './budget.js';
 import { attachmentTokens } from '../attachments/image-tokens.js';
 
 export interface OutputAssumption {
@@ -66,7 +66,7 @@ export async function planDryRun(
   const info = lookupModel(request.model, config.pricing);
   const counter = await loadCounter(request.model);
   const imageTokens = attachmentTokens(request.messages, request.model);
-  const inputTokens = counter.countChat(request.messages) + imageTokens;
+  const inputTokens = countedInputTokens(counter, request);
   const cost = costOf(estimatedUsage(inputTokens, output.tokens ?? 0), info.price);
   return {
     api,

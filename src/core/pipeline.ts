@@ -6,10 +6,10 @@
 import { type ChatMessage, type Clock, type GenerationOptions, GptError, type TextCounter, type ToolCall, type ToolSpec, type Usage, countedUsage } from '../domain/index.js';
 import { modelTypoHint } from '../accounting/models.js';
 import type { Provider, ProviderEvent } from '../providers/types.js';
-import { type ModelFacts, answerCost, checkBeforeSending, spendMeter } from './budget.js';
+import { type ModelFacts, answerCost, checkBeforeSending, countedInputTokens, spendMeter } from './budget.js';
 import type { PromptEvent, PromptResult, PromptSink } from './events.js';
 import { validateAnswer } from './schema.js';
-import { attachmentTokens, hasParts } from '../attachments/image-tokens.js';
+import { hasParts } from '../attachments/image-tokens.js';
 
 export interface PromptSpec {
   model: string;
@@ -162,7 +162,7 @@ async function end(prompt: PromptSpec, deps: PipelineDeps, { collected, startedA
   if (!usage && (answered || failure === undefined)) {
     const counter = await deps.counter();
     // Images are not text: their tokens come from the formula (the API's reported usage, when it came, wins).
-    const input = countedInput ?? (hasParts(prompt.messages) ? counter.countChat(prompt.messages) + attachmentTokens(prompt.messages, prompt.model) : undefined);
+    const input = countedInput ?? (hasParts(prompt.messages) || prompt.tools?.length ? countedInputTokens(counter, prompt) : undefined);
     usage = countedUsage(counter, prompt.messages, collected.text, true, input);
   }
   const { firstTextAt, lastTextAt } = collected;

@@ -171,6 +171,18 @@ describe('the one-prompt pipeline', () => {
     expect(outcome.result.accounted).toBe(false);
   });
 
+  it('counts the functions offered as input: in --max-cost before sending, and in the local count', async () => {
+    // Their JSON, one token per word here: `[{"name":"weather","description":"the`, `weather`, `in`, `a`, `city","parameters":{}}]`.
+    const tools = [{ name: 'weather', description: 'the weather in a city', parameters: {} }];
+    const local = await run([text('alpha'), { type: 'finish', reason: 'stop' }], { tools });
+    expect(local.outcome.result.usage).toMatchObject({ input_tokens: INPUT_TOKENS + 5, output_tokens: 1, estimated: true });
+    // $14 of messages (and $2 of answer) pass a $16.50 cap alone; with the functions ($19) it is refused, nothing sent.
+    expect((await run([text("ok"), usage(1, 1)], { maxCost: 16.5 })).outcome.error).toBeUndefined();
+    const refused = await run([text("never")], { maxCost: 16.5, tools });
+    expect(refused.outcome.error).toMatchObject({ kind: 'budget', message: 'the prompt alone would cost $19.00 on test-model, over --max-cost $16.50; nothing was sent' });
+    expect(refused.provider.requests).toHaveLength(0);
+  });
+
   it('an abort mid-answer is an interruption: the partial text is kept and its usage counted (estimated)', async () => {
     const abort = new AbortController();
     const { outcome, events } = await run([text('first '), text('second '), 'wait-for-abort', text('never')], {}, {
