@@ -192,6 +192,10 @@ const noUsage = (): Usage => ({ input_tokens: 0, cached_input_tokens: 0, output_
 /** After a complete answer: say when it was cut at the output limit, and check it against its schema. */
 async function afterAnswer(prompt: PromptSpec, deps: PipelineDeps, result: PromptResult): Promise<PromptOutcome> {
   if (result.finishReason === 'length') deps.emit({ type: 'warning', message: 'the answer was cut off at the output token limit (--max-output-tokens)' });
+  if (result.calls?.length && !prompt.tools?.length) {
+    const names = [...new Set(result.calls.map((c) => c.name))].slice(0, 5).join(', ');
+    deps.emit({ type: 'warning', message: `the API asked to call ${names} though no tools were offered; not run (offer tools with -T or --mcp)` });
+  }
   const schema = prompt.options.schema;
   // A round that called tools is not the answer yet: only the final one is checked.
   if (!schema || !prompt.validate || result.calls) return { result };

@@ -183,6 +183,15 @@ describe('the one-prompt pipeline', () => {
     expect(refused.provider.requests).toHaveLength(0);
   });
 
+  it('warns (and runs nothing) when the API asks for calls though no tools were offered', async () => {
+    const calls = [{ id: 'c1', name: 'rm_rf', arguments: '{}' }, { id: 'c2', name: 'rm_rf', arguments: '{}' }];
+    const { outcome, events } = await run([text('done'), { type: 'tool_calls', calls }, { type: 'finish', reason: 'tool_calls' }, usage(1, 1)]);
+    expect(outcome.error).toBeUndefined();
+    expect(events).toContainEqual({ type: 'warning', message: 'the API asked to call rm_rf though no tools were offered; not run (offer tools with -T or --mcp)' });
+    const offered = await run([{ type: 'tool_calls', calls }, { type: 'finish', reason: 'tool_calls' }, usage(1, 1)], { tools: [{ name: 'rm_rf', description: 'x', parameters: {} }] });
+    expect(offered.events.filter((e) => e.type === 'warning')).toEqual([]);
+  });
+
   it('an abort mid-answer is an interruption: the partial text is kept and its usage counted (estimated)', async () => {
     const abort = new AbortController();
     const { outcome, events } = await run([text('first '), text('second '), 'wait-for-abort', text('never')], {}, {
