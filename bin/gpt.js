@@ -2,13 +2,14 @@
 // CommonJS on purpose (bin/package.json): Node's ESM loader costs ~15 ms of start-up that `--version` need not pay.
 // `gpt --version` and `gpt --help` are answered here from dist/static.json (rendered at build time from the
 // commander program), so they cost about what `node -e ''` costs: no commander, no program built.
-// The help is static only for a pipe, a file or an 80-column terminal (commander wraps to the terminal).
+// The help is static for a pipe, a file or a terminal at least 80 columns wide (the help is 80 wide there too);
+// a narrower terminal goes through commander, which wraps to its width.
 'use strict';
 const [command, ...rest] = process.argv.slice(2);
 if (rest.length === 0 && (command === '--version' || command === '--help' || command === '-h')) {
   const stat = require('../dist/static.json');
   if (command === '--version') print(`${stat.version}\n`);
-  else if (!require('node:tty').isatty(1) || process.stdout.columns === stat.helpWidth) print(stat.help);
+  else if (!require('node:tty').isatty(1) || process.stdout.columns >= stat.helpWidth) print(stat.help);
   else run();
 } else run();
 

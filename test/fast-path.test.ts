@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
+import { hasScript } from './support/pty.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 const commander = (flag: string) => execFileSync(process.execPath, [CLI, flag], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
@@ -33,5 +34,18 @@ describe('the --version / --help fast path', () => {
     expect(result.stdout).toContain('Usage: gpt [options] [command]');
     const sub = await runCli(['chat', '--help']);
     expect(sub.stdout).toContain('Usage: gpt chat [options] [message...]');
+  });
+
+  it.skipIf(!hasScript)('on a terminal at least 80 columns wide, --help is the same 80-column help, from the build or from commander', () => {
+    const onTerminal = (cols: number, argv: string[]) =>
+      execFileSync('script', ['-qfec', `stty cols ${cols} rows 50; exec ${[process.execPath, ...argv].map((a) => `'${a}'`).join(' ')}`, '/dev/null'], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      }).replace(/\r\n/g, '\n');
+    const expected = commander('--help');
+    expect(onTerminal(132, [resolve(import.meta.dirname, '../bin/gpt.js'), '--help'])).toBe(expected);
+    expect(onTerminal(132, [CLI, '--help'])).toBe(expected);
+    const chat = onTerminal(132, [CLI, 'chat', '--help']);
+    expect(Math.max(...chat.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
   });
 });

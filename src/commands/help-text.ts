@@ -94,7 +94,7 @@ const EXIT_MEANINGS: Record<ErrorKind, string> = {
 };
 
 /** Laid out as commander lays out options: the right column wrapped within 80 columns (the static help's width). */
-const HELP_WIDTH = 80;
+export const HELP_WIDTH = 80;
 const layout = Object.assign(new Help(), { helpWidth: HELP_WIDTH });
 
 const rows = (pairs: Array<[string, string]>): string => {
