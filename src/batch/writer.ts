@@ -2,6 +2,7 @@
  * Result sinks: each result is one whole JSON line, and lines go out only in whole-line appends, so
  * a crash (even kill -9) leaves at most a torn last line, which resume repairs.
  */
+import { writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { GptError, writeFailure } from '../domain/index.js';
@@ -43,16 +44,26 @@ export class AppendWriter implements ResultSink {
   private closing: Promise<void> | undefined;
   private failure: unknown;
 
+  /**
+   * @param fd set for a regular file: each line is appended with one synchronous write, which on a local
+   * file takes microseconds, far less than a round trip through the thread pool and its promises.
+   */
   constructor(
     private readonly handle: AppendFile,
     readonly path: string,
+    private readonly fd?: number,
   ) {}
 
   static async open(path: string): Promise<AppendWriter> {
     const handle = await open(path, 'a', 0o600).catch((err: unknown) => {
       throw outputError(path, err);
     });
-    return new AppendWriter(handle, path);
+    // A FIFO, a terminal or a device can block or refuse a write: those keep the asynchronous path.
+    const regular = await handle.stat().then(
+      (stat) => stat.isFile(),
+      () => false,
+    );
+    return new AppendWriter(handle, path, regular ? handle.fd : undefined);
   }
 
   write(line: ResultLine): Promise<void> {
@@ -60,6 +71,7 @@ export class AppendWriter implements ResultSink {
     // After a failed write the file may end in a torn line; appending more would glue a good line onto it.
     if (this.failure) return Promise.reject(this.failure);
     const bytes = Buffer.from(serializeResult(line), 'utf8');
+    if (this.fd !== undefined && !this.writing) return this.appendNow(this.fd, bytes);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ bytes, resolve, reject });
       if (!this.writing) this.drained = this.drain();
@@ -83,6 +95,17 @@ export class AppendWriter implements ResultSink {
       for (const p of group) p.resolve();
     }
     this.writing = false;
+  }
+
+  /** The synchronous append of one line (regular files); a failure is kept, as `drain` keeps it. */
+  private appendNow(fd: number, bytes: Buffer): Promise<void> {
+    try {
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      return Promise.resolve();
+    } catch (err) {
+      this.failure = outputError(this.path, err);
+      return Promise.reject(this.failure);
+    }
   }
 
   private async append(bytes: Buffer): Promise<void> {

@@ -49,6 +49,18 @@ describe('AppendWriter', () => {
     expect(Object.keys(lines[0]!)).toEqual(['id', 'status', 'text', 'usage', 'cost', 'error', 'attempts']);
   });
 
+  it('appends to a regular file synchronously: a line is in the file as soon as write returns, in call order', async () => {
+    const path = tempFile();
+    const writer = await AppendWriter.open(path);
+    const first = writer.write(ok('a', 'x'));
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a']);
+    const rest = ['b', 'c'].map((id) => writer.write(ok(id)));
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b', 'c']);
+    await Promise.all([first, ...rest]);
+    await writer.close();
+    await expect(writer.write(ok('d'))).rejects.toThrow(/already closed/);
+  });
+
   /** The real file, with every write call recorded; `hold` makes writes wait until `step` or `release`. */
   async function watchedFile(path: string, options: { maxBytesPerWrite?: number; failOnWrite?: number } = {}) {
     const handle = await open(path, 'a', 0o600);
