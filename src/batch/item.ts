@@ -190,7 +190,7 @@ export async function sendItem(work: Work, ctx: SendContext, hooks: StreamHooks)
   let reportedModel: string | undefined;
   const request: ProviderRequest = { model: work.model, messages: work.messages, options: work.options, signal: ctx.signal, restartable: true };
   if (ctx.expectedOutputTokens !== undefined) request.expectedOutputTokens = ctx.expectedOutputTokens;
-  for await (const event of ctx.provider.stream(request)) {
+  const take = (event: ProviderEvent): void => {
     if (event.type === 'text') text += event.text;
     else if (event.type === 'usage') {
       reported = event.usage;
@@ -208,7 +208,11 @@ export async function sendItem(work: Work, ctx: SendContext, hooks: StreamHooks)
       }
       hooks.onRetry(event);
     }
-  }
+  };
+  // A non-streamed answer comes whole when the provider can read it so (no event stream to walk).
+  const whole = ctx.provider.whole?.(request, take);
+  if (whole) for (const event of await whole) take(event);
+  else for await (const event of ctx.provider.stream(request)) take(event);
   const latencyMs = ctx.clock.now() - started;
   const usage = reported ?? (await countedLocally(ctx.counterFor, work.model, text, work.messages));
   let cost = costOf(usage, work.price);

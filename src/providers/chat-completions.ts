@@ -154,6 +154,17 @@ export function chatAnswerText(payload: Json): string {
   return typeof message?.refusal === 'string' ? message.refusal : '';
 }
 
+/** A non-streamed chat completion without generator layers: the retry loop driven to its response (retries and the start to `early`), one whole-body read, the answer's events as a list. */
+export async function chatCompletionsWhole(http: HttpSettings, profile: EndpointProfile, request: ProviderRequest, early: (event: ProviderEvent) => void): Promise<ProviderEvent[]> {
+  const attempts = postJson(http, '/chat/completions', chatCompletionsBody(request, profile, false), request.signal);
+  let step = await attempts.next();
+  for (; !step.done; step = await attempts.next()) early(step.value);
+  const response = step.value;
+  early(startEvent(response));
+  const text = await readText(response, `${http.baseUrl}/chat/completions`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, request.signal);
+  return [...wholeAnswer(text)];
+}
+
 function* wholeAnswer(text: string): Generator<ProviderEvent> {
   const payload = parseBody(text);
   if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
