@@ -45,8 +45,8 @@ export class AppendWriter implements ResultSink {
   private failure: unknown;
 
   /**
-   * @param fd set for a regular file: each line is appended with one synchronous write, which on a local
-   * file takes microseconds, far less than a round trip through the thread pool and its promises.
+   * @param fd set for a regular file: the lines that finish in one turn of the event loop are appended
+   * together in one synchronous write at its end, cheaper than a thread-pool write (and its promises) a line.
    */
   constructor(
     private readonly handle: AppendFile,
@@ -71,10 +71,14 @@ export class AppendWriter implements ResultSink {
     // After a failed write the file may end in a torn line; appending more would glue a good line onto it.
     if (this.failure) return Promise.reject(this.failure);
     const bytes = Buffer.from(serializeResult(line), 'utf8');
-    if (this.fd !== undefined && !this.writing) return this.appendNow(this.fd, bytes);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ bytes, resolve, reject });
-      if (!this.writing) this.drained = this.drain();
+      if (this.writing) return;
+      if (this.fd === undefined) this.drained = this.drain();
+      else {
+        this.writing = true;
+        this.drained = new Promise((done) => setImmediate(() => done(this.appendNow(this.fd!))));
+      }
     });
   }
 
@@ -97,15 +101,21 @@ export class AppendWriter implements ResultSink {
     this.writing = false;
   }
 
-  /** The synchronous append of one line (regular files); a failure is kept, as `drain` keeps it. */
-  private appendNow(fd: number, bytes: Buffer): Promise<void> {
+  /** The synchronous append of what is pending (regular files); a failure is kept, as `drain` keeps it. */
+  private appendNow(fd: number): void {
+    const group = this.pending;
+    this.pending = [];
+    this.writing = false;
     try {
+      if (this.failure) throw this.failure;
+      const bytes = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((p) => p.bytes));
       for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-      return Promise.resolve();
     } catch (err) {
-      this.failure = outputError(this.path, err);
-      return Promise.reject(this.failure);
+      this.failure ??= outputError(this.path, err);
+      for (const p of group) p.reject(this.failure);
+      return;
     }
+    for (const p of group) p.resolve();
   }
 
   private async append(bytes: Buffer): Promise<void> {

@@ -49,16 +49,18 @@ describe('AppendWriter', () => {
     expect(Object.keys(lines[0]!)).toEqual(['id', 'status', 'text', 'usage', 'cost', 'error', 'attempts']);
   });
 
-  it('appends to a regular file synchronously: a line is in the file as soon as write returns, in call order', async () => {
+  it('appends the lines of one event-loop turn to a regular file together, each reported once it is in the file', async () => {
     const path = tempFile();
     const writer = await AppendWriter.open(path);
-    const first = writer.write(ok('a', 'x'));
-    expect(linesOf(path).map((l) => l.id)).toEqual(['a']);
-    const rest = ['b', 'c'].map((id) => writer.write(ok(id)));
+    const turn = ['a', 'b', 'c'].map((id) => writer.write(ok(id)));
+    expect(readFileSync(path, 'utf8')).toBe('');
+    await turn[0];
     expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b', 'c']);
-    await Promise.all([first, ...rest]);
+    await Promise.all(turn);
+    await writer.write(ok('d'));
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b', 'c', 'd']);
     await writer.close();
-    await expect(writer.write(ok('d'))).rejects.toThrow(/already closed/);
+    await expect(writer.write(ok('e'))).rejects.toThrow(/already closed/);
   });
 
   /** The real file, with every write call recorded; `hold` makes writes wait until `step` or `release`. */
