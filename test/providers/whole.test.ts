@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
+import { send } from '../../src/providers/http.js';
 import { createProvider } from '../../src/providers/provider.js';
+import { readWholeBody } from '../../src/providers/whole-body.js';
 import type { ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
 import type { ReplyScript } from '../support/mock-server.js';
 import { useMockServer } from '../support/fixture.js';
@@ -61,10 +63,25 @@ describe('provider.whole() (non-streamed chat, read whole)', () => {
     ['a body of the wrong shape', [{ kind: 'raw-200', body: '{"choices":[]}' }]],
     ['an API error mid-body', [{ kind: 'raw-200', body: '{"error":{"message":"boom","code":"x"}}' }]],
     ['401', [{ kind: 'error', status: 401 }]],
+    ['a body in one-byte writes, multi-byte characters cut', [{ kind: 'split-utf8', text: 'héllo 中文 😀' }]],
+    ['a body cut by a reset, then an answer', [{ kind: 'reset-mid-stream', afterChunks: 1 }, { kind: 'answer', text: 'again' }]],
     ['a reset before headers, three times', [{ kind: 'reset-before-headers' }, { kind: 'reset-before-headers' }, { kind: 'reset-before-headers' }]],
   ])('%s: the same events as stream()', async (_, replies) => {
     const { whole, stream } = await both(replies);
     expect(whole).toEqual(stream);
+  });
+
+  it('a cut body restarts the request (the case above is not vacuous)', async () => {
+    const { whole } = await both([{ kind: 'reset-mid-stream', afterChunks: 1 }, { kind: 'answer', text: 'again' }]);
+    expect((whole as { events: ProviderEvent[] }).events.filter((e) => e.type === 'retry')).toEqual([expect.objectContaining({ restart: true })]);
+  });
+
+  it('a body over the cap is refused while it is read', async () => {
+    const attempts = send({ baseUrl: server.url }, { method: 'POST', path: '/chat/completions', json: { model: 'gpt-5-mini', messages: [{ role: 'user', content: 'hi' }] } });
+    let step = await attempts.next();
+    while (!step.done) step = await attempts.next();
+    await expect(readWholeBody(step.value, server.url, 5, undefined, 10)).rejects.toMatchObject({ kind: 'api', details: { code: 'body_too_long' } });
+    expect(step.value.body.destroyed).toBe(true);
   });
 
   it('is offered only for non-streamed chat completions', () => {
