@@ -131,6 +131,7 @@ export async function* readJsonl(source: Chunks, options: ReadOptions = {}): Asy
   for await (const { texts, lines } of jsonlLines(source, options.name)) {
     for (let i = 0; i < texts.length; i++) {
       const line = lines[i]!;
+      if (keep && surelyDropped(texts[i]!, line, keep)) continue;
       let value: unknown;
       try {
         value = JSON.parse(texts[i]!);
@@ -143,6 +144,22 @@ export async function* readJsonl(source: Chunks, options: ReadOptions = {}): Asy
       yield jsonLineToEntry(value, line, template);
     }
   }
+}
+
+const ID_PREFIX = '{"id":"';
+
+/**
+ * True when a line is dropped by `keep` whatever its parse gives, so it need not be parsed (a shard skips
+ * most of the input). A line that opens `{"id":"…"` with a plain id (no escape) and no later `"id"` key
+ * (plain or escaped) runs under that id if it is valid JSON, and under its line number if not: dropped
+ * when both are.
+ */
+function surelyDropped(text: string, line: number, keep: (id: string) => boolean): boolean {
+  if (!text.startsWith(ID_PREFIX)) return false;
+  const end = text.indexOf('"', ID_PREFIX.length);
+  // An escape in the id, or a later key that may read "id" (plainly or as `\u0069d`), takes the parse.
+  if (end <= ID_PREFIX.length || text.lastIndexOf('\\', end) >= ID_PREFIX.length || text.includes('"id"', end) || text.includes('\\u', end)) return false;
+  return !keep(text.slice(ID_PREFIX.length, end)) && !keep(String(line));
 }
 
 /** Only the ids of a JSONL source and their lines, a chunk at a time, for the duplicate-id pass (no entries built). */

@@ -64,6 +64,47 @@ describe('the duplicate-id pass of a run (fingerprints)', () => {
   });
 });
 
+describe('the shard filter in the JSONL reader', () => {
+  const tricky = [
+    '{"id":"a","prompt":"x"}',
+    '{"id":"a","id":"b","prompt":"x"}',
+    '{"id":"a","\\u0069d":"b","prompt":"x"}',
+    '{"id":"a" broken',
+    '{"id":"","prompt":"x"}',
+    '{"id":"a\\"b","prompt":"x"}',
+    '{"id":"a","prompt":"has \\"id\\" inside"}',
+    '{"id":"a","nested":{"id":"z"},"prompt":"x"}',
+    '{"id":"b","prompt":"y"}',
+    '{"id":"c"}',
+    '{"id":"d","prompt":"\\u00e9"}',
+    ' {"id":"a","prompt":"x"}',
+    '{"id":"b","prompt":"x"}trailing',
+    '{"id":"z\u0001z","prompt":"x"}',
+  ];
+  const text = tricky.join('\n');
+
+  it('drops exactly the entries the filter would drop after a full read, tricky lines included', async () => {
+    const all = await collect(readJsonl(chunked(text)));
+    const keeps: ((id: string) => boolean)[] = [
+      (id) => id === 'a',
+      (id) => id === 'b',
+      (id) => id === '4' || id === 'z',
+      (id) => /^\d+$/.test(id),
+      (id) => inShard(id, 1, 2),
+      (id) => inShard(id, 2, 3),
+    ];
+    for (const keep of keeps) expect(await collect(readJsonl(chunked(text), { keep }))).toEqual(all.filter((entry) => keep(entry.id)));
+  });
+
+  it('a shard of a large input is the same as filtering the full read', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => (i % 97 === 5 ? `{"id":"k${i}" oops` : JSON.stringify({ id: i % 13 === 0 ? i : `k${i}`, prompt: `p ${i}` })));
+    const big = lines.join('\n');
+    const keep = (id: string) => inShard(id, 3, 7);
+    const all = await collect(readJsonl(chunked(big, 1 << 12)));
+    expect(await collect(readJsonl(chunked(big, 1 << 12), { keep }))).toEqual(all.filter((entry) => keep(entry.id)));
+  });
+});
+
 describe('FingerprintSet', () => {
   it('holds a million fingerprints and finds each again', () => {
     const set = new FingerprintSet();
