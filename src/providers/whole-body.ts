@@ -33,6 +33,8 @@ export function readWholeBody(response: OpenResponse, url: string, timeoutSecond
     });
     body.on('error', fail);
     // Closed with neither its end nor an error: cut short, as the async iterator reports it.
-    body.on('close', () => fail(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
+    body.on('close', () => {
+      if (!settled) fail(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })); // no Error (and its stack) for every answer
+    });
   });
 }
