@@ -84,6 +84,7 @@ function believableList(events: ProviderEvent[], contextWindow: number | null): 
   const i = events.findIndex((event) => event.type === 'usage');
   if (i < 0) return events;
   const checked = believableUsage(events[i] as Extract<ProviderEvent, { type: 'usage' }>, contextWindow);
+  if (!checked.warning && checked.event === events[i]) return events; // believable as it came: no copy
   const replaced: ProviderEvent[] = checked.warning ? [{ type: 'warning', message: checked.warning.message }] : [];
   if (checked.event) replaced.push(checked.event);
   return [...events.slice(0, i), ...replaced, ...events.slice(i + 1)];
