@@ -87,11 +87,12 @@ const invalid = (id: string, message: string): ResultLine => errorResult(id, { s
 /** The items of the input, prepared; bad lines and resumed ids are dealt with on the way. Ends when `signal` aborts. */
 export async function* intake(entries: AsyncIterable<BatchEntry>, o: IntakeOptions): AsyncGenerator<PreparedItem> {
   const iterator = entries[Symbol.asyncIterator]();
+  const reader = stoppable(iterator, o.signal);
   let pendingNext = false;
   try {
     for (;;) {
       pendingNext = true;
-      const next = await nextUnlessStopped(iterator, o.signal);
+      const next = await reader.next();
       if (next === undefined) return; // stopped with a next() still pending
       pendingNext = false;
       if (next.done) return;
@@ -111,6 +112,7 @@ export async function* intake(entries: AsyncIterable<BatchEntry>, o: IntakeOptio
       else yield prepared;
     }
   } finally {
+    reader.dispose();
     // A next() still pending (stopped mid-read) would make return() wait for it; close in the background then.
     if (pendingNext) void Promise.resolve(iterator.return?.()).catch(() => undefined);
     else await Promise.resolve(iterator.return?.()).catch(() => undefined);
@@ -118,26 +120,24 @@ export async function* intake(entries: AsyncIterable<BatchEntry>, o: IntakeOptio
 }
 
 /**
- * The iterator's next entry, or undefined as soon as `signal` aborts: a stop must not wait on a slow
- * input (a pipe that stays open). The listener is removed each time, so a long run does not pile them up.
+ * The iterator's entries, each `next()` settled with undefined as soon as `signal` aborts: a stop must not
+ * wait on a slow input (a pipe that stays open). One abort listener serves the whole read, not one an entry.
  */
-export function nextUnlessStopped<T>(iterator: AsyncIterator<T>, signal?: AbortSignal): Promise<IteratorResult<T> | undefined> {
-  if (!signal) return iterator.next();
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onStop = () => resolve(undefined);
-    signal.addEventListener('abort', onStop, { once: true });
-    iterator.next().then(
-      (result) => {
-        signal.removeEventListener('abort', onStop);
-        resolve(result);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onStop);
-        reject(err);
-      },
-    );
-  });
+export function stoppable<T>(iterator: AsyncIterator<T>, signal?: AbortSignal): { next(): Promise<IteratorResult<T> | undefined>; dispose(): void } {
+  if (!signal) return { next: () => iterator.next(), dispose: () => undefined };
+  let wake: ((stopped: undefined) => void) | undefined;
+  const onStop = () => wake?.(undefined);
+  signal.addEventListener('abort', onStop, { once: true });
+  return {
+    next() {
+      if (signal.aborted) return Promise.resolve(undefined);
+      return new Promise((resolve, reject) => {
+        wake = resolve; // settling twice is a no-op: whichever of the entry and the stop comes first wins
+        iterator.next().then(resolve, reject);
+      });
+    },
+    dispose: () => signal.removeEventListener('abort', onStop),
+  };
 }
 
 /** Expected tokens of one request, and what they would cost: what the budget and the TPM bucket hold back. */
@@ -190,7 +190,7 @@ export async function sendItem(work: Work, ctx: SendContext, hooks: StreamHooks)
   let reportedModel: string | undefined;
   const request: ProviderRequest = { model: work.model, messages: work.messages, options: work.options, signal: ctx.signal, restartable: true };
   if (ctx.expectedOutputTokens !== undefined) request.expectedOutputTokens = ctx.expectedOutputTokens;
-  for await (const event of ctx.provider.stream(request)) {
+  const take = (event: ProviderEvent): void => {
     if (event.type === 'text') text += event.text;
     else if (event.type === 'usage') {
       reported = event.usage;
@@ -208,7 +208,11 @@ export async function sendItem(work: Work, ctx: SendContext, hooks: StreamHooks)
       }
       hooks.onRetry(event);
     }
-  }
+  };
+  // A non-streamed answer comes whole when the provider can read it so (no event stream to walk).
+  const whole = ctx.provider.whole?.(request, take);
+  if (whole) for (const event of await whole) take(event);
+  else for await (const event of ctx.provider.stream(request)) take(event);
   const latencyMs = ctx.clock.now() - started;
   const usage = reported ?? (await countedLocally(ctx.counterFor, work.model, text, work.messages));
   let cost = costOf(usage, work.price);

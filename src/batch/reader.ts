@@ -21,6 +21,14 @@ export interface ReadOptions {
   template?: boolean;
   /** How errors name the input: the path given, or stdin. */
   name?: string;
+  /** JSONL: only lines whose id this accepts become entries (a shard's); the others are skipped unvalidated. */
+  keep?: (id: string) => boolean;
+}
+
+/** The ids of some input lines and their line numbers (JSONL: file lines; CSV: data rows). */
+export interface IdChunk {
+  ids: string[];
+  lines: number[];
 }
 
 type Chunks = AsyncIterable<Buffer | string>;
@@ -52,9 +60,25 @@ export function readBatchFile(path: string, options: ReadOptions & { stdin?: Asy
 
 /** Streams entries from raw input chunks, in input order. */
 export async function* readBatch(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
+  const { format, rest } = await openFormat(source, options);
+  if (format === 'csv') yield* readCsv(rest, options);
+  else if (format === 'jsonl') yield* readJsonl(rest, options);
+}
+
+/** Streams only the ids of a batch file and their lines (the duplicate-id pass); CSV rows are read whole. */
+export async function* readBatchFileIds(path: string, options: ReadOptions & { stdin?: AsyncIterable<Buffer | string> } = {}): AsyncGenerator<IdChunk> {
+  const name = options.name ?? (path === '-' ? 'stdin' : path);
+  const opened = { ...options, format: options.format ?? (path === '-' ? undefined : formatForPath(path)), name };
+  const { format, rest } = await openFormat(openInput(path, options.stdin), opened);
+  if (format === 'jsonl') yield* readJsonlIds(rest, opened);
+  else if (format === 'csv') for await (const entry of readCsv(rest, opened)) yield { ids: [entry.id], lines: [entry.line] };
+}
+
+/** The format of a source (given, else sniffed from its first chunk) and the source again from its start; no format when it is empty. */
+async function openFormat(source: Chunks, options: ReadOptions): Promise<{ format: InputFormat | undefined; rest: Chunks }> {
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (first.done) return;
+  if (first.done) return { format: undefined, rest: (async function* () {})() };
   const rest: Chunks = (async function* () {
     yield first.value;
     // Hand-rolled rather than yield* so an early stop by the consumer still closes the file.
@@ -64,9 +88,7 @@ export async function* readBatch(source: Chunks, options: ReadOptions = {}): Asy
       await iterator.return?.();
     }
   })();
-  const format = options.format ?? sniffFormat(first.value);
-  if (format === 'csv') yield* readCsv(rest, options);
-  else yield* readJsonl(rest, options);
+  return { format: options.format ?? sniffFormat(first.value), rest };
 }
 
 function sniffFormat(chunk: Buffer | string): InputFormat {
@@ -74,36 +96,95 @@ function sniffFormat(chunk: Buffer | string): InputFormat {
   return text.trimStart().startsWith('{') ? 'jsonl' : 'csv';
 }
 
-export async function* readJsonl(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
+/** The non-blank lines of a JSONL source with their 1-based numbers, one chunk's worth per step (an async step per line would cost more than the parse). */
+async function* jsonlLines(source: Chunks, name: string | undefined): AsyncGenerator<{ texts: string[]; lines: number[] }> {
   const splitter = new LineSplitter({ maxBytes: MAX_LINE_BYTES });
-  const split = (chunk: Buffer | string): Buffer[] => {
-    try {
-      return splitter.push(chunk);
-    } catch (err) {
-      throw err instanceof LineTooLong ? tooLongError(err, options.name) : err;
-    }
-  };
-  const template = options.template ?? false;
   let line = 0;
-  // Lines of a chunk are handled in one synchronous pass: an async step per line would cost more than the parse.
-  const entries = function* (raws: Buffer[]): Generator<BatchEntry> {
+  const lines = (raws: Buffer[]) => {
+    const texts: string[] = [];
+    const numbers: number[] = [];
     for (const raw of raws) {
       line++;
       const text = line === 1 ? lineText(raw).replace(/^\uFEFF/, '') : lineText(raw);
       if (text.trim() === '') continue;
+      texts.push(text);
+      numbers.push(line);
+    }
+    return { texts, lines: numbers };
+  };
+  for await (const chunk of source) {
+    let raws: Buffer[];
+    try {
+      raws = splitter.push(chunk);
+    } catch (err) {
+      throw err instanceof LineTooLong ? tooLongError(err, name) : err;
+    }
+    yield lines(raws);
+  }
+  const last = splitter.end();
+  if (last) yield lines([last]);
+}
+
+export async function* readJsonl(source: Chunks, options: ReadOptions = {}): AsyncGenerator<BatchEntry> {
+  const template = options.template ?? false;
+  const keep = options.keep;
+  for await (const { texts, lines } of jsonlLines(source, options.name)) {
+    for (let i = 0; i < texts.length; i++) {
+      const line = lines[i]!;
+      if (keep && surelyDropped(texts[i]!, line, keep)) continue;
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(texts[i]!);
       } catch (err) {
-        yield lineError(String(line), line, `invalid JSON (${(err as Error).message})`);
+        if (!keep || keep(String(line))) yield lineError(String(line), line, `invalid JSON (${(err as Error).message})`);
         continue;
       }
+      // Lines another shard runs are dropped before they are validated: only their id is needed.
+      if (keep && !keep(jsonLineId(value, line))) continue;
       yield jsonLineToEntry(value, line, template);
     }
-  };
-  for await (const chunk of source) yield* entries(split(chunk));
-  const last = splitter.end();
-  if (last) yield* entries([last]);
+  }
+}
+
+const ID_PREFIX = '{"id":"';
+
+/**
+ * True when a line is dropped by `keep` whatever its parse gives, so it need not be parsed (a shard skips
+ * most of the input). A line that opens `{"id":"…"` with a plain id (no escape) and no later `"id"` key
+ * (plain or escaped) runs under that id if it is valid JSON, and under its line number if not: dropped
+ * when both are.
+ */
+function surelyDropped(text: string, line: number, keep: (id: string) => boolean): boolean {
+  if (!text.startsWith(ID_PREFIX)) return false;
+  const end = text.indexOf('"', ID_PREFIX.length);
+  // An escape in the id, or a later key that may read "id" (plainly or as `\u0069d`), takes the parse.
+  if (end <= ID_PREFIX.length || text.lastIndexOf('\\', end) >= ID_PREFIX.length || text.includes('"id"', end) || text.includes('\\u', end)) return false;
+  return !keep(text.slice(ID_PREFIX.length, end)) && !keep(String(line));
+}
+
+/** Only the ids of a JSONL source and their lines, a chunk at a time, for the duplicate-id pass (no entries built). */
+export async function* readJsonlIds(source: Chunks, options: ReadOptions = {}): AsyncGenerator<IdChunk> {
+  for await (const { texts, lines } of jsonlLines(source, options.name)) {
+    const ids: string[] = new Array(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      let value: unknown;
+      try {
+        value = JSON.parse(texts[i]!);
+      } catch {
+        value = undefined; // an invalid line runs as an error under its line number
+      }
+      ids[i] = jsonLineId(value, lines[i]!);
+    }
+    yield { ids, lines };
+  }
+}
+
+/** The id a JSONL line runs under: its `id` (a number as its text), else its line number (also when the id is unusable: the line is then an error). */
+export function jsonLineId(value: unknown, line: number): string {
+  const id = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as { id?: unknown }).id : undefined;
+  if (typeof id === 'string' && id !== '') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return String(line);
 }
 
 /** One line holds one prompt: a line past the cap means the wrong input, so the read stops (exit 2) instead of buffering it. */

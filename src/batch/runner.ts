@@ -7,6 +7,7 @@
 import { costOf } from '../accounting/cost.js';
 import { loadCounter, type TokenCounter } from '../accounting/tokenizer.js';
 import { type Clock, type GenerationOptions, GptError, type Price, ZERO_USAGE, systemClock, type PricingOverride } from '../domain/index.js';
+import { setMaxListeners } from 'node:events';
 import { isNetworkFailure } from '../providers/retry.js';
 import type { Provider } from '../providers/types.js';
 import { type Answer, type CounterFor, type Estimate, type PreparedItem, type Render, type SchemaCheck, type Work, answerResult, intake, priceBook, resultErrorOf, sendItem } from './item.js';
@@ -112,8 +113,13 @@ class LiveRun {
   /** In-flight requests were cut: they get no line and run again on resume. */
   private cut = false;
   private readonly stopper = new AbortController();
-  private readonly inFlight = new Set<Promise<void>>();
-  private readonly controllers = new Set<AbortController>();
+  /** Aborts every request in flight at once (one signal for all: they are only ever cut together). */
+  private readonly cutter = new AbortController();
+  /** Items started and not yet recorded, and what wakes `run` when the last one is. */
+  private running = 0;
+  private whenIdle: (() => void) | undefined;
+  /** Requests being sent (progress's "in flight"). */
+  private sending = 0;
 
   constructor(private readonly opts: RunBatchOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -123,6 +129,8 @@ class LiveRun {
     this.counterFor = memoCounters(opts.counterFor ?? loadCounter);
     // Two full waves of in-flight requests: one wave failing together can be a blip, two is an outage.
     this.networkStreakLimit = Math.max(20, 2 * this.scheduler.limit);
+    // Every request in flight listens on the one signal: as many listeners as the concurrency is no leak.
+    setMaxListeners(0, this.cutter.signal);
   }
 
   async run(): Promise<BatchSummary> {
@@ -136,7 +144,7 @@ class LiveRun {
     } catch (err) {
       this.stop('fatal', err);
     }
-    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+    if (this.running > 0) await new Promise<void>((resolve) => (this.whenIdle = resolve));
     signal?.removeEventListener('abort', this.onDrain);
     abortSignal?.removeEventListener('abort', this.onAbort);
     return this.finish();
@@ -159,16 +167,21 @@ class LiveRun {
     for await (const item of items) {
       const admitted = await this.admit(item);
       if (!admitted) break;
-      const task = this.runItem(admitted.work, admitted.permit).catch((err: unknown) => this.stop('fatal', err));
-      const tracked = task.finally(() => this.inFlight.delete(tracked));
-      this.inFlight.add(tracked);
+      this.running++;
+      void this.runItem(admitted.work, admitted.permit)
+        .catch((err: unknown) => this.stop('fatal', err))
+        .then(() => {
+          if (--this.running === 0) this.whenIdle?.();
+        });
       this.report();
     }
   }
 
   /** Estimates an item and waits for its slot; undefined when the budget or a stop says no more starts. */
   private async admit(item: PreparedItem): Promise<{ work: Work; permit: Permit } | undefined> {
-    const estimate = await this.estimate(item);
+    const pending = this.estimate(item);
+    // Without a token limit or a budget the estimate is known at once: no await per item.
+    const estimate = pending instanceof Promise ? await pending : pending;
     const { maxCostUsd } = this.opts;
     const overBudget = () => maxCostUsd !== undefined && this.tally.cost.total_usd + this.reserved + estimate.usd > maxCostUsd;
     if (overBudget()) {
@@ -187,11 +200,19 @@ class LiveRun {
     return { work: { ...item, estimate, attempts: 1 }, permit };
   }
 
-  /** Tokens are counted up front only when a limit needs them (TPM bucket, budget); the cost is always priced, to flag unpriced models. */
-  private async estimate(item: PreparedItem): Promise<Estimate> {
+  /** Tokens are counted up front only when a limit needs them (TPM bucket, budget); an unpriced model is always flagged. */
+  private estimate(item: PreparedItem): Estimate | Promise<Estimate> {
     const needed = this.opts.tpm !== undefined || this.opts.maxCostUsd !== undefined;
-    const input = needed ? (await this.counterFor(item.model)).countChat(item.messages) : 0;
-    const output = needed ? this.outputGuess(item) : 0;
+    if (!needed) {
+      if (!item.price) this.tally.unpriced = true;
+      return { input: 0, output: 0, usd: 0 };
+    }
+    return this.estimateTokens(item);
+  }
+
+  private async estimateTokens(item: PreparedItem): Promise<Estimate> {
+    const input = (await this.counterFor(item.model)).countChat(item.messages);
+    const output = this.outputGuess(item);
     const cost = costOf({ ...ZERO_USAGE, input_tokens: input, output_tokens: output, total_tokens: input + output, estimated: true }, item.price);
     if (!cost.priced) this.tally.unpriced = true;
     return { input, output, usd: cost.total_usd };
@@ -205,12 +226,11 @@ class LiveRun {
 
   /** Send → validate → record. The slot is freed only once the result is written, so a stop decided by it (fail-fast) comes before the next start, and a slow output applies back-pressure. */
   private async runItem(work: Work, permit: Permit): Promise<void> {
-    const controller = new AbortController();
-    this.controllers.add(controller);
+    this.sending++;
     let line: ResultLine | undefined;
     let outcome: { actualTokens?: number; ok: boolean } = { ok: false };
     try {
-      const context = { provider: this.opts.provider, clock: this.clock, counterFor: this.counterFor, signal: controller.signal };
+      const context = { provider: this.opts.provider, clock: this.clock, counterFor: this.counterFor, signal: this.cutter.signal };
       const answer = await sendItem(work, this.opts.expectedOutputTokens !== undefined ? { ...context, expectedOutputTokens: this.opts.expectedOutputTokens } : context, {
         onRateLimit: (headers) => this.scheduler.observeRateLimit(parseRateLimitHeaders(headers)),
         onRetry: (event) => {
@@ -227,7 +247,7 @@ class LiveRun {
     } catch (err) {
       line = this.failed(err, work, permit);
     } finally {
-      this.controllers.delete(controller);
+      this.sending--;
       this.reserved -= work.estimate.usd;
       this.requests++;
     }
@@ -290,7 +310,7 @@ class LiveRun {
 
   private cutInFlight(): void {
     this.cut = true;
-    for (const controller of this.controllers) controller.abort();
+    this.cutter.abort();
   }
 
   private readonly onDrain = () => this.stop('interrupted');
@@ -318,7 +338,7 @@ class LiveRun {
       this.tally.progress({
         elapsedMs: this.clock.now() - this.started,
         ...(this.opts.total !== undefined ? { total: this.opts.total } : {}),
-        inFlight: this.controllers.size,
+        inFlight: this.sending,
         requests: this.requests,
         concurrency: this.scheduler.effectiveConcurrency,
         rateLimited: this.scheduler.rateLimitEvents,

@@ -2,6 +2,7 @@
  * Result sinks: each result is one whole JSON line, and lines go out only in whole-line appends, so
  * a crash (even kill -9) leaves at most a torn last line, which resume repairs.
  */
+import { writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { GptError, writeFailure } from '../domain/index.js';
@@ -43,16 +44,26 @@ export class AppendWriter implements ResultSink {
   private closing: Promise<void> | undefined;
   private failure: unknown;
 
+  /**
+   * @param fd set for a regular file: the lines that finish in one turn of the event loop are appended
+   * together in one synchronous write at its end, cheaper than a thread-pool write (and its promises) a line.
+   */
   constructor(
     private readonly handle: AppendFile,
     readonly path: string,
+    private readonly fd?: number,
   ) {}
 
   static async open(path: string): Promise<AppendWriter> {
     const handle = await open(path, 'a', 0o600).catch((err: unknown) => {
       throw outputError(path, err);
     });
-    return new AppendWriter(handle, path);
+    // A FIFO, a terminal or a device can block or refuse a write: those keep the asynchronous path.
+    const regular = await handle.stat().then(
+      (stat) => stat.isFile(),
+      () => false,
+    );
+    return new AppendWriter(handle, path, regular ? handle.fd : undefined);
   }
 
   write(line: ResultLine): Promise<void> {
@@ -62,7 +73,12 @@ export class AppendWriter implements ResultSink {
     const bytes = Buffer.from(serializeResult(line), 'utf8');
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ bytes, resolve, reject });
-      if (!this.writing) this.drained = this.drain();
+      if (this.writing) return;
+      if (this.fd === undefined) this.drained = this.drain();
+      else {
+        this.writing = true;
+        this.drained = new Promise((done) => setImmediate(() => done(this.appendNow(this.fd!))));
+      }
     });
   }
 
@@ -83,6 +99,23 @@ export class AppendWriter implements ResultSink {
       for (const p of group) p.resolve();
     }
     this.writing = false;
+  }
+
+  /** The synchronous append of what is pending (regular files); a failure is kept, as `drain` keeps it. */
+  private appendNow(fd: number): void {
+    const group = this.pending;
+    this.pending = [];
+    this.writing = false;
+    try {
+      if (this.failure) throw this.failure;
+      const bytes = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((p) => p.bytes));
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    } catch (err) {
+      this.failure ??= outputError(this.path, err);
+      for (const p of group) p.reject(this.failure);
+      return;
+    }
+    for (const p of group) p.resolve();
   }
 
   private async append(bytes: Buffer): Promise<void> {

@@ -8,9 +8,9 @@ import { resolve } from 'node:path';
 import { lookupModel, modelTypoHint } from '../accounting/models.js';
 import { usageLogPath } from '../accounting/usage-log.js';
 import { openCheckpoint, type Checkpoint } from '../batch/checkpoint.js';
-import { scanIds } from '../batch/ids.js';
+import { checkIds } from '../batch/id-check.js';
 import type { Render, SchemaCheck } from '../batch/item.js';
-import { readBatchFile } from '../batch/reader.js';
+import { readBatchFile, readBatchFileIds } from '../batch/reader.js';
 import { createInterrupt, runBatch } from '../batch/runner.js';
 import { filterShard, inShard, type Shard } from '../batch/shard.js';
 import { openBatchInput, type BatchInput } from '../batch/spool.js';
@@ -53,8 +53,10 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     const read = { template: job.template !== undefined, name: source.name };
     const total = await countEntries(source.path, read, o.shard);
     const entries = (): AsyncIterable<BatchEntry> => {
-      const all = readBatchFile(source.path, read);
-      return o.shard ? filterShard(all, o.shard) : all;
+      const shard = o.shard;
+      if (!shard) return readBatchFile(source.path, read);
+      // JSONL lines of other shards are dropped unvalidated; the filter still serves CSV.
+      return filterShard(readBatchFile(source.path, { ...read, keep: (id) => inShard(id, shard.index, shard.count) }), shard);
     };
     return await execute(job, o, entries(), total);
   } finally {
@@ -138,12 +140,8 @@ function budgetOf(o: BatchOptions, config: ResolvedConfig): number | undefined {
 }
 
 /** The duplicate-id pass over the whole input (a duplicate is refused even across shards); returns this run's entry count. */
-async function countEntries(path: string, read: { template: boolean; name: string }, shard: Shard | undefined): Promise<number> {
-  const ids = await scanIds(readBatchFile(path, read));
-  if (!shard) return ids.size;
-  let count = 0;
-  for (const id of ids.keys()) if (inShard(id, shard.index, shard.count)) count++;
-  return count;
+function countEntries(path: string, read: { template: boolean; name: string }, shard: Shard | undefined): Promise<number> {
+  return checkIds(() => readBatchFileIds(path, read), shard ? { shard } : {});
 }
 
 /** What both modes are handed: the input, the output, progress, signals and the usage log. */

@@ -6,5 +6,12 @@ import { type ProviderSettings, createProvider as backendFor } from '../provider
 import type { Provider } from '../providers/types.js';
 
 export function createProvider(config: Pick<ResolvedConfig, 'profile' | 'pricing'>, settings: ProviderSettings = {}): Provider {
-  return backendFor({ profile: config.profile, contextWindow: (model) => lookupModel(model, config.pricing).contextWindow, counterFor: loadCounter }, settings);
+  // Looked up once per model: a batch asks for every request, and the lookup tries several spellings.
+  const windows = new Map<string, number | null>();
+  const contextWindow = (model: string): number | null => {
+    let window = windows.get(model);
+    if (window === undefined) windows.set(model, (window = lookupModel(model, config.pricing).contextWindow));
+    return window;
+  };
+  return backendFor({ profile: config.profile, contextWindow, counterFor: loadCounter }, settings);
 }

@@ -5,6 +5,7 @@ import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, 
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { ToolCallAssembler, chatMessage, chatMessageCalls, chatTools } from './tool-calls.js';
 import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
+import { readWholeBody } from './whole-body.js';
 import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<EndpointProfile, 'maxTokensField'>, stream: boolean): Json {
@@ -159,6 +160,17 @@ export function chatAnswerText(payload: Json): string {
   const content = textOf(message?.content);
   if (content !== '') return content;
   return typeof message?.refusal === 'string' ? message.refusal : '';
+}
+
+/** A non-streamed chat completion without generator layers: the retry loop driven to its response (retries and the start to `early`), one whole-body read, the answer's events as a list. */
+export async function chatCompletionsWhole(http: HttpSettings, profile: EndpointProfile, request: ProviderRequest, early: (event: ProviderEvent) => void): Promise<ProviderEvent[]> {
+  const attempts = postJson(http, '/chat/completions', chatCompletionsBody(request, profile, false), request.signal);
+  let step = await attempts.next();
+  for (; !step.done; step = await attempts.next()) early(step.value);
+  const response = step.value;
+  early(startEvent(response));
+  const text = await readWholeBody(response, `${http.baseUrl}/chat/completions`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, request.signal);
+  return [...wholeAnswer(text)];
 }
 
 function* wholeAnswer(text: string): Generator<ProviderEvent> {

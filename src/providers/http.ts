@@ -58,7 +58,7 @@ async function sharedAgent(connections: number): Promise<Dispatcher> {
   return agentPromise;
 }
 
-function isAbort(error: unknown, signal?: AbortSignal): boolean {
+export function isAbort(error: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted) return true;
   const code = (error as { code?: string }).code;
   return code === 'UND_ERR_ABORTED' || (error as { name?: string }).name === 'AbortError';

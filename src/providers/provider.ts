@@ -1,6 +1,6 @@
 /** Picks the backend for a profile and wraps it with what every backend shares. */
 import { type Clock, GptError, type TextCounter, systemClock } from '../domain/index.js';
-import { chatCompletionsStream } from './chat-completions.js';
+import { chatCompletionsStream, chatCompletionsWhole } from './chat-completions.js';
 import type { HttpSettings } from './http.js';
 import { compactResponses, responsesStream } from './responses.js';
 import { DEFAULT_RETRIES, backoffDelayMs } from './retry.js';
@@ -59,6 +59,37 @@ async function* believable(events: AsyncIterable<ProviderEvent>, contextWindow: 
   }
 }
 
+/**
+ * `restartOnBreak` and `believable` for a whole (non-streamed) answer, without generator layers: a
+ * restartable failure is announced to `early` and the request made again; the events are checked as
+ * `believable` checks them.
+ */
+async function wholeWithRestarts(once: () => Promise<ProviderEvent[]>, request: ProviderRequest, clock: Clock, contextWindow: number | null, early: (event: ProviderEvent) => void): Promise<ProviderEvent[]> {
+  const restarts = request.options.retries ?? DEFAULT_RETRIES;
+  for (let restart = 0; ; restart++) {
+    try {
+      return believableList(await once(), contextWindow);
+    } catch (error) {
+      const code = error instanceof GptError ? error.details.code : undefined;
+      if (!request.restartable || restart >= restarts || !code || !RESTARTABLE_CODES.has(code)) throw error;
+      const delayMs = backoffDelayMs(restart, clock.random());
+      early({ type: 'retry', attempt: restart + 2, delayMs, reason: (error as Error).message, restart: true });
+      await clock.sleep(delayMs, request.signal);
+    }
+  }
+}
+
+/** `believable` over a list (a whole answer has at most one usage event). */
+function believableList(events: ProviderEvent[], contextWindow: number | null): ProviderEvent[] {
+  const i = events.findIndex((event) => event.type === 'usage');
+  if (i < 0) return events;
+  const checked = believableUsage(events[i] as Extract<ProviderEvent, { type: 'usage' }>, contextWindow);
+  if (!checked.warning && checked.event === events[i]) return events; // believable as it came: no copy
+  const replaced: ProviderEvent[] = checked.warning ? [{ type: 'warning', message: checked.warning.message }] : [];
+  if (checked.event) replaced.push(checked.event);
+  return [...events.slice(0, i), ...replaced, ...events.slice(i + 1)];
+}
+
 /** What a backend needs from the layers beside it, passed in (core/provider.ts wires config and accounting). */
 export interface ProviderSetup {
   profile: EndpointProfile;
@@ -88,6 +119,11 @@ export function createProvider(setup: ProviderSetup, settings: ProviderSettings 
       const http = httpFor(request);
       const once = (r: ProviderRequest) => (apiFor(r, profile) === 'responses' ? responsesStream(http, r) : chatCompletionsStream(http, profile, r));
       return believable(restartOnBreak(once, request, clock), setup.contextWindow(request.model));
+    },
+    whole(request, early) {
+      if (request.options.stream !== false || apiFor(request, profile) !== 'chat') return undefined;
+      const http = httpFor(request);
+      return wholeWithRestarts(() => chatCompletionsWhole(http, profile, request, early), request, clock, setup.contextWindow(request.model), early);
     },
   };
 }

@@ -37,6 +37,13 @@ export type ProviderEvent =
 export interface Provider {
   /** Streams one answer. Retries happen inside, before the first event; errors are GptErrors. */
   stream(request: ProviderRequest): AsyncIterable<ProviderEvent>;
+  /**
+   * A non-streamed answer read whole (one body, one JSON.parse, no event stream): the events `stream` would
+   * yield, in its order. Those before the body is read (`start`, `retry`) go to `early` as they happen; the
+   * answer's come back as a list. Undefined when this request has no such path (streamed, or not a chat
+   * completion): use `stream`.
+   */
+  whole?(request: ProviderRequest, early: (event: ProviderEvent) => void): Promise<ProviderEvent[]> | undefined;
   /** The Responses API's own compaction (`POST /responses/compact`): the compacted input items and the pass's usage. */
   compact?(request: ProviderRequest): Promise<{ items: unknown[]; usage: Usage; model: string }>;
 }

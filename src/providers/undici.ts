@@ -27,10 +27,23 @@ function leanFrom(Agent: unknown, apiRequest: unknown): LeanUndici {
   return {
     Agent: Agent as LeanUndici['Agent'],
     request: (dispatcher, url, options) => {
-      const target = new URL(url);
-      return (apiRequest as ApiRequest).call(dispatcher, { ...options, origin: target.origin, path: target.pathname + target.search } as Dispatcher.RequestOptions);
+      const { origin, path } = parsedUrl(url);
+      return (apiRequest as ApiRequest).call(dispatcher, { ...options, origin, path } as Dispatcher.RequestOptions);
     },
   };
+}
+
+const parsed = new Map<string, { origin: string; path: string }>();
+
+/** A URL's origin and path, parsed once: a batch sends thousands of requests to the same few URLs. */
+function parsedUrl(url: string): { origin: string; path: string } {
+  let target = parsed.get(url);
+  if (!target) {
+    const { origin, pathname, search } = new URL(url);
+    target = { origin, path: pathname + search };
+    if (parsed.size < 64) parsed.set(url, target); // only the fixed endpoint URLs repeat; keep it bounded
+  }
+  return target;
 }
 
 async function lean(): Promise<LeanUndici> {

@@ -49,6 +49,20 @@ describe('AppendWriter', () => {
     expect(Object.keys(lines[0]!)).toEqual(['id', 'status', 'text', 'usage', 'cost', 'error', 'attempts']);
   });
 
+  it('appends the lines of one event-loop turn to a regular file together, each reported once it is in the file', async () => {
+    const path = tempFile();
+    const writer = await AppendWriter.open(path);
+    const turn = ['a', 'b', 'c'].map((id) => writer.write(ok(id)));
+    expect(readFileSync(path, 'utf8')).toBe('');
+    await turn[0];
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b', 'c']);
+    await Promise.all(turn);
+    await writer.write(ok('d'));
+    expect(linesOf(path).map((l) => l.id)).toEqual(['a', 'b', 'c', 'd']);
+    await writer.close();
+    await expect(writer.write(ok('e'))).rejects.toThrow(/already closed/);
+  });
+
   /** The real file, with every write call recorded; `hold` makes writes wait until `step` or `release`. */
   async function watchedFile(path: string, options: { maxBytesPerWrite?: number; failOnWrite?: number } = {}) {
     const handle = await open(path, 'a', 0o600);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../src/accounting/usage-log.js';
-import { answerResult, intake, prepareItem, priceBook, sendItem, type PreparedItem, type Work } from '../../src/batch/item.js';
+import { answerResult, intake, prepareItem, priceBook, sendItem, stoppable, type PreparedItem, type Work } from '../../src/batch/item.js';
 import { collect, type CollectContext } from '../../src/batch/openai-batch-collect.js';
 import type { RecordedBatch } from '../../src/batch/openai-batch-state.js';
 import { runBatch } from '../../src/batch/runner.js';
@@ -125,6 +125,29 @@ describe('send', () => {
     const { context, on } = sender(() => ({ providerCostUsd: 0.25 }));
     const answer = await sendItem(await work(), context, on);
     expect(answer.cost).toMatchObject({ total_usd: 0.25, priced: true, source: 'provider' });
+  });
+});
+
+describe('stoppable reads', () => {
+  it('passes entries through, settles a pending read with undefined on a stop, and reads nothing after it', async () => {
+    let release: (() => void) | undefined;
+    async function* slow(): AsyncGenerator<number> {
+      yield 1;
+      yield 2;
+      await new Promise<void>((resolve) => (release = resolve));
+      yield 3;
+    }
+    const stop = new AbortController();
+    const reader = stoppable(slow(), stop.signal);
+    expect(await reader.next()).toEqual({ value: 1, done: false });
+    expect(await reader.next()).toEqual({ value: 2, done: false });
+    const pending = reader.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    stop.abort();
+    expect(await pending).toBeUndefined();
+    expect(await reader.next()).toBeUndefined();
+    reader.dispose();
+    release?.();
   });
 });
 

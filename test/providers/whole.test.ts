@@ -1,0 +1,92 @@
+/**
+ * `provider.whole()`, the non-streamed chat path without generator layers, against `provider.stream()` on the
+ * same replies: the same events in the same order (retry events through the callback, before each wait), the
+ * same errors, restarts and usage checks.
+ */
+import { describe, expect, it } from 'vitest';
+import { GptError } from '../../src/domain/index.js';
+import { send } from '../../src/providers/http.js';
+import { createProvider } from '../../src/providers/provider.js';
+import { readWholeBody } from '../../src/providers/whole-body.js';
+import type { ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
+import type { ReplyScript } from '../support/mock-server.js';
+import { useMockServer } from '../support/fixture.js';
+
+const server = useMockServer();
+
+function provider(slept: number[]) {
+  const clock = {
+    now: () => 1_000_000,
+    random: () => 0.5,
+    sleep: async (ms: number) => {
+      slept.push(ms);
+    },
+  };
+  const setup = { profile: { baseUrl: server.url }, contextWindow: () => 1000, counterFor: () => Promise.reject(new Error('not counted here')) };
+  return createProvider(setup, { apiKey: 'sk-test-WHOLE0123456789', clock });
+}
+
+const request = (stream: boolean): ProviderRequest => ({ model: 'gpt-5-mini', messages: [{ role: 'user', content: 'hi' }], options: { stream, retries: 2 }, restartable: true });
+
+/** The server numbers its request ids across runs: only whether there is one is compared. */
+const sameIds = (event: ProviderEvent) => (event.type === 'start' ? { ...event, requestId: typeof event.requestId } : event);
+
+/** Events (or the error) of one request, both ways, each on a fresh queue of the same replies. */
+async function both(replies: ReplyScript[]): Promise<{ whole: unknown; stream: unknown }> {
+  const run = async (lean: boolean) => {
+    server.reset();
+    server.enqueue(...replies);
+    const slept: number[] = [];
+    const events: ProviderEvent[] = [];
+    const p = provider(slept);
+    try {
+      if (lean) {
+        const whole = p.whole?.(request(false), (event) => events.push(event));
+        if (!whole) throw new Error('no whole path');
+        events.push(...(await whole));
+      } else for await (const event of p.stream(request(false))) events.push(event);
+      return { events: events.map(sameIds), slept };
+    } catch (error) {
+      return { events: events.map(sameIds), slept, error: error instanceof GptError ? [error.kind, error.message.replace(/req_mock\d+/, 'req'), error.details.code] : String(error) };
+    }
+  };
+  return { whole: await run(true), stream: await run(false) };
+}
+
+describe('provider.whole() (non-streamed chat, read whole)', () => {
+  it.each<[string, ReplyScript[]]>([
+    ['a plain answer with usage and rate-limit headers', [{ kind: 'answer', text: 'Hello there', rateLimitHeaders: { 'x-ratelimit-remaining-requests': '9' } }]],
+    ['429 then an answer', [{ kind: 'error', status: 429, headers: { 'retry-after': '3' } }, { kind: 'answer', text: 'ok' }]],
+    ['an empty 200 (restarted), then an answer', [{ kind: 'empty-200' }, { kind: 'answer', text: 'second' }]],
+    ['impossible usage (a warning, usage dropped)', [{ kind: 'answer', text: 'x', usage: { prompt_tokens: 5_000_000 } }]],
+    ['an impossible provider cost', [{ kind: 'answer', text: 'x', cost: -4 }]],
+    ['a body of the wrong shape', [{ kind: 'raw-200', body: '{"choices":[]}' }]],
+    ['an API error mid-body', [{ kind: 'raw-200', body: '{"error":{"message":"boom","code":"x"}}' }]],
+    ['401', [{ kind: 'error', status: 401 }]],
+    ['a body in one-byte writes, multi-byte characters cut', [{ kind: 'split-utf8', text: 'héllo 中文 😀' }]],
+    ['a body cut by a reset, then an answer', [{ kind: 'reset-mid-stream', afterChunks: 1 }, { kind: 'answer', text: 'again' }]],
+    ['a reset before headers, three times', [{ kind: 'reset-before-headers' }, { kind: 'reset-before-headers' }, { kind: 'reset-before-headers' }]],
+  ])('%s: the same events as stream()', async (_, replies) => {
+    const { whole, stream } = await both(replies);
+    expect(whole).toEqual(stream);
+  });
+
+  it('a cut body restarts the request (the case above is not vacuous)', async () => {
+    const { whole } = await both([{ kind: 'reset-mid-stream', afterChunks: 1 }, { kind: 'answer', text: 'again' }]);
+    expect((whole as { events: ProviderEvent[] }).events.filter((e) => e.type === 'retry')).toEqual([expect.objectContaining({ restart: true })]);
+  });
+
+  it('a body over the cap is refused while it is read', async () => {
+    const attempts = send({ baseUrl: server.url }, { method: 'POST', path: '/chat/completions', json: { model: 'gpt-5-mini', messages: [{ role: 'user', content: 'hi' }] } });
+    let step = await attempts.next();
+    while (!step.done) step = await attempts.next();
+    await expect(readWholeBody(step.value, server.url, 5, undefined, 10)).rejects.toMatchObject({ kind: 'api', details: { code: 'body_too_long' } });
+    expect(step.value.body.destroyed).toBe(true);
+  });
+
+  it('is offered only for non-streamed chat completions', () => {
+    const p = provider([]);
+    expect(p.whole?.(request(true), () => undefined)).toBeUndefined();
+    expect(p.whole?.({ ...request(false), options: { stream: false, api: 'responses' } }, () => undefined)).toBeUndefined();
+  });
+});
