@@ -80,7 +80,7 @@ export class ConversationWriter {
     if (system !== undefined) this.system = system === '' ? undefined : system;
     if (this.header.id === undefined) {
       const first = turn.messages.find((m) => m.role === 'user')?.content ?? '';
-      const header: HeaderRecord = { type: 'conversation', id: await newConversationId(now.getTime()), created: now.toISOString(), profile: this.header.profile, model: this.header.model, ...(this.header.system ? { system: this.header.system } : {}), title: titleOf(first) };
+      const header: HeaderRecord = { type: 'conversation', id: newConversationId(now.getTime()), created: now.toISOString(), profile: this.header.profile, model: this.header.model, ...(this.header.system ? { system: this.header.system } : {}), title: titleOf(first) };
       await appendRecords(this.dir, header.id, [header, turn]);
       this.header = header;
       return header.id;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConversationWriter, historyMessages } from '../../src/conversations/history.js';
-import { conversationIds, lastConversationId, loadConversation, resolveId, summarize, titleOf } from '../../src/conversations/store.js';
+import { conversationIds, lastConversationId, loadConversation, newConversationId, resolveId, summarize, titleOf } from '../../src/conversations/store.js';
 import type { TurnRecord } from '../../src/conversations/types.js';
 
 const dirs: string[] = [];
@@ -86,5 +86,20 @@ describe('conversation store', () => {
     expect(await summarize(dir, id, 'DAMS')).toBeDefined();
     expect(await summarize(dir, id, 'walrus')).toBeUndefined();
     expect(titleOf('  x'.repeat(100)).length).toBe(80);
+  });
+});
+
+describe('conversation ids', () => {
+  it('are ULIDs: the time in Crockford base 32 (the spec example), then 16 random characters', () => {
+    const id = newConversationId(1469918176385);
+    expect(id).toMatch(/^01ARYZ6S41[0-9A-HJKMNP-TV-Z]{16}$/);
+    expect(newConversationId(0)).toMatch(/^0{10}/);
+  });
+
+  it('sort by time, and differ within one millisecond', () => {
+    const ids = [1, 2, 1000, 1764000000000, 1764000000001].map((t) => newConversationId(t));
+    expect([...ids].sort()).toEqual(ids);
+    const same = new Set(Array.from({ length: 1000 }, () => newConversationId(1764000000000)));
+    expect(same.size).toBe(1000);
   });
 });
