@@ -18,6 +18,13 @@ export interface ProviderSettings {
 /** Failures after the headers that a fresh attempt can cure (resets, silence, a cut-off stream). */
 const RESTARTABLE_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED', 'EPIPE', 'incomplete_stream', 'empty_body']);
 
+/** The `retry` event announcing a fresh attempt after `error`, or the error itself when it may not be restarted. */
+function restartAfter(error: unknown, restart: number, request: ProviderRequest, clock: Clock): Extract<ProviderEvent, { type: 'retry' }> {
+  const code = error instanceof GptError ? error.details.code : undefined;
+  if (!request.restartable || restart >= (request.options.retries ?? DEFAULT_RETRIES) || !code || !RESTARTABLE_CODES.has(code)) throw error;
+  return { type: 'retry', attempt: restart + 2, delayMs: backoffDelayMs(restart, clock.random()), reason: (error as Error).message, restart: true };
+}
+
 /**
  * For requests nobody has seen yet (batch), a stream that breaks midway starts over; the
  * `retry` event with `restart: true` tells the consumer to drop what it collected.
@@ -27,17 +34,14 @@ async function* restartOnBreak(
   request: ProviderRequest,
   clock: Clock,
 ): AsyncGenerator<ProviderEvent> {
-  const restarts = request.options.retries ?? DEFAULT_RETRIES;
   for (let restart = 0; ; restart++) {
     try {
       yield* once(request);
       return;
     } catch (error) {
-      const code = error instanceof GptError ? error.details.code : undefined;
-      if (!request.restartable || restart >= restarts || !code || !RESTARTABLE_CODES.has(code)) throw error;
-      const delayMs = backoffDelayMs(restart, clock.random());
-      yield { type: 'retry', attempt: restart + 2, delayMs, reason: (error as Error).message, restart: true };
-      await clock.sleep(delayMs, request.signal);
+      const retry = restartAfter(error, restart, request, clock);
+      yield retry;
+      await clock.sleep(retry.delayMs, request.signal);
     }
   }
 }
@@ -65,16 +69,13 @@ async function* believable(events: AsyncIterable<ProviderEvent>, contextWindow: 
  * `believable` checks them.
  */
 async function wholeWithRestarts(once: () => Promise<ProviderEvent[]>, request: ProviderRequest, clock: Clock, contextWindow: number | null, early: (event: ProviderEvent) => void): Promise<ProviderEvent[]> {
-  const restarts = request.options.retries ?? DEFAULT_RETRIES;
   for (let restart = 0; ; restart++) {
     try {
       return believableList(await once(), contextWindow);
     } catch (error) {
-      const code = error instanceof GptError ? error.details.code : undefined;
-      if (!request.restartable || restart >= restarts || !code || !RESTARTABLE_CODES.has(code)) throw error;
-      const delayMs = backoffDelayMs(restart, clock.random());
-      early({ type: 'retry', attempt: restart + 2, delayMs, reason: (error as Error).message, restart: true });
-      await clock.sleep(delayMs, request.signal);
+      const retry = restartAfter(error, restart, request, clock);
+      early(retry);
+      await clock.sleep(retry.delayMs, request.signal);
     }
   }
 }
