@@ -31,6 +31,22 @@ const noHttp2 = {
     b.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({ contents: 'module.exports = { constants: {} };', loader: 'js' }));
   },
 };
+// undici only ever calls assert(value, message) for its own invariants; node:assert (with its error formatting and
+// colours) costs ~5 ms to load. The stand-in throws the same ERR_ASSERTION and hands any other member to node:assert.
+const lightAssert = {
+  name: 'light-assert',
+  setup(b) {
+    // Inside the stand-in, node:assert is the real one.
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.namespace === 'light-assert' ? { path: 'node:assert', external: true } : { path: 'assert', namespace: 'light-assert' }));
+    b.onLoad({ filter: /.*/, namespace: 'light-assert' }, () => ({
+      loader: 'js',
+      contents: `function assert(value, message) {
+  if (!value) throw Object.assign(message instanceof Error ? message : new Error(message ?? 'assertion failed in undici'), { code: 'ERR_ASSERTION' });
+}
+module.exports = new Proxy(assert, { get: (target, key) => (key in target ? target[key] : require('node:assert')[key]) });`,
+    }));
+  },
+};
 // The llhttp WASM (two ~85 kB base64 files) stays in the installed package, required when the first connection opens:
 // bundled, every start would scan it.
 const wasmFromPackage = {
@@ -48,7 +64,7 @@ await build({
   minify: true,
   banner: { js: '// undici (MIT, https://github.com/nodejs/undici), bundled from node_modules/undici by scripts/build.mjs' },
   outfile: 'dist/undici.cjs',
-  plugins: [noHttp2, wasmFromPackage],
+  plugins: [noHttp2, lightAssert, wasmFromPackage],
   logLevel: 'warning',
 });
 

@@ -15,7 +15,7 @@ const server = useMockServer();
 const BUNDLE = resolve(import.meta.dirname, '../dist/undici.cjs');
 
 describe('the bundled undici', () => {
-  it('carries a streamed answer; the process loads no node:http2, and of the undici package only its WASM', async () => {
+  it('carries a streamed answer; the process loads no node:http2 or node:assert, and of the undici package only its WASM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpt-undici-'));
     const report = join(dir, 'loaded.json');
     const preload = join(dir, 'preload.cjs');
@@ -35,6 +35,7 @@ describe('the bundled undici', () => {
     expect(fromPackage.length).toBeGreaterThan(0);
     for (const file of fromPackage) expect(file).toMatch(/[\\/]undici[\\/]lib[\\/]llhttp[\\/]llhttp[-_a-z]*wasm\.js$/);
     expect(loaded.builtins).not.toContain('NativeModule http2');
+    expect(loaded.builtins).not.toContain('NativeModule assert'); // undici's assert(value) calls go to a light stand-in
   });
 
   it('exports the two pieces src/providers/undici.ts takes from it', async () => {
