@@ -77,16 +77,15 @@ export class ConversationWriter {
     // A turn stores its system prompt only when it is not the one the file already holds.
     const { system, ...rest } = given;
     const turn: TurnRecord = system !== undefined && system !== (this.system ?? '') ? { ...rest, system } : rest;
-    if (system !== undefined) this.system = system === '' ? undefined : system;
     if (this.header.id === undefined) {
       const first = turn.messages.find((m) => m.role === 'user')?.content ?? '';
       const header: HeaderRecord = { type: 'conversation', id: newConversationId(now.getTime()), created: now.toISOString(), profile: this.header.profile, model: this.header.model, ...(this.header.system ? { system: this.header.system } : {}), title: titleOf(first) };
       await appendRecords(this.dir, header.id, [header, turn]);
       this.header = header;
-      return header.id;
-    }
-    await appendRecords(this.dir, this.header.id, [turn]);
-    return this.header.id;
+    } else await appendRecords(this.dir, this.header.id, [turn]);
+    // Only once the line is written: a turn that could not be saved leaves the file at its old system prompt.
+    if (system !== undefined) this.system = system === '' ? undefined : system;
+    return this.header.id!;
   }
 
   async appendCompaction(record: CompactionRecord): Promise<void> {
