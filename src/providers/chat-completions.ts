@@ -5,7 +5,6 @@ import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, 
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { ToolCallAssembler, chatMessage, chatMessageCalls, chatTools } from './tool-calls.js';
 import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
-import { readWholeBody } from './whole-body.js';
 import { tokenCount as num } from './usage.js';
 
 export function chatCompletionsBody(request: ProviderRequest, profile: Pick<EndpointProfile, 'maxTokensField'>, stream: boolean): Json {
@@ -169,7 +168,7 @@ export async function chatCompletionsWhole(http: HttpSettings, profile: Endpoint
   for (; !step.done; step = await attempts.next()) early(step.value);
   const response = step.value;
   early(startEvent(response));
-  const text = await readWholeBody(response, `${http.baseUrl}/chat/completions`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, request.signal);
+  const text = await readText(response, `${http.baseUrl}/chat/completions`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, request.signal);
   return [...wholeAnswer(text)];
 }
 

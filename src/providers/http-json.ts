@@ -3,7 +3,7 @@
  * retry loop as model calls (`send` in http.ts); only the body handling differs.
  */
 import { GptError } from '../domain/index.js';
-import { type ApiCall, DEFAULT_TIMEOUT_SECONDS, type HttpSettings, readBody, send } from './http.js';
+import { type ApiCall, DEFAULT_TIMEOUT_SECONDS, type HttpSettings, readWhole, send } from './http.js';
 import { type HeaderMap, isRetryableNetworkError } from './retry.js';
 
 export type { ApiCall };
@@ -27,9 +27,8 @@ export async function callApi(http: HttpSettings, call: ApiCallWithRetryHook): P
     const step = await attempts.next();
     if (step.done) {
       const response = step.value;
-      const chunks: Buffer[] = [];
-      for await (const chunk of readBody(response, `${http.baseUrl}${call.path}`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, call.signal)) chunks.push(chunk);
-      return { status: response.status, headers: response.headers, body: Buffer.concat(chunks), attempts: response.attempts };
+      const body = await readWhole(response, `${http.baseUrl}${call.path}`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, call.signal);
+      return { status: response.status, headers: response.headers, body, attempts: response.attempts };
     }
     if (step.value.type === 'retry') {
       const { attempt, delayMs, reason, status } = step.value;

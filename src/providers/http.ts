@@ -192,17 +192,45 @@ export function isEventStream(response: OpenResponse): boolean {
   return String(response.headers['content-type'] ?? '').includes('text/event-stream');
 }
 
-/** A whole (non-streamed) body as text. */
-/** A whole (non-streamed) answer; one bigger than the stream line cap is a server gone wrong, not an answer. */
-export async function readText(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal, maxBytes = MAX_SSE_LINE_BYTES): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of readBody(response, url, timeoutSeconds, signal)) {
-    size += chunk.length;
-    if (size > maxBytes) throw new GptError('api', `the API answered with a body over ${Math.round(maxBytes / 1024 / 1024)} MiB; giving up on the answer`, { code: 'body_too_long' });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * A whole (non-streamed) body, with `readBody`'s errors, read with stream events: no async iterator or generator per
+ * answer (most of a small body's read cost, which batch pays per request). Past `maxBytes` it is a server gone
+ * wrong, not an answer.
+ */
+export function readWhole(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal, maxBytes = Infinity): Promise<Buffer> {
+  const body = response.body;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      // Stopping early (Ctrl-C, a body over the cap) must not leave the socket streaming.
+      if (!body.destroyed) body.destroy();
+      reject(error instanceof GptError ? error : isAbort(error, signal) ? interrupted() : networkError(error, url, timeoutSeconds, 1));
+    };
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) fail(new GptError('api', `the API answered with a body over ${Math.round(maxBytes / 1024 / 1024)} MiB; giving up on the answer`, { code: 'body_too_long' }));
+      else chunks.push(chunk);
+    });
+    body.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    body.on('error', fail);
+    // Closed with neither its end nor an error: cut short, as the async iterator reports it.
+    body.on('close', () => {
+      if (!settled) fail(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    });
+  });
+}
+
+/** A whole (non-streamed) answer as text; one bigger than the stream line cap is a server gone wrong, not an answer. */
+export async function readText(response: OpenResponse, url: string, timeoutSeconds: number, signal?: AbortSignal): Promise<string> {
+  return (await readWhole(response, url, timeoutSeconds, signal, MAX_SSE_LINE_BYTES)).toString('utf8');
 }
 
 /** One event's JSON object, or a warning when a frame is malformed (it is skipped, not fatal); other JSON is wrong (fatal). */

@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
-import { send } from '../../src/providers/http.js';
+import { readWhole, send } from '../../src/providers/http.js';
 import { createProvider } from '../../src/providers/provider.js';
-import { readWholeBody } from '../../src/providers/whole-body.js';
 import type { ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
 import type { ReplyScript } from '../support/mock-server.js';
 import { useMockServer } from '../support/fixture.js';
@@ -80,7 +79,7 @@ describe('provider.whole() (non-streamed chat, read whole)', () => {
     const attempts = send({ baseUrl: server.url }, { method: 'POST', path: '/chat/completions', json: { model: 'gpt-5-mini', messages: [{ role: 'user', content: 'hi' }] } });
     let step = await attempts.next();
     while (!step.done) step = await attempts.next();
-    await expect(readWholeBody(step.value, server.url, 5, undefined, 10)).rejects.toMatchObject({ kind: 'api', details: { code: 'body_too_long' } });
+    await expect(readWhole(step.value, server.url, 5, undefined, 10)).rejects.toMatchObject({ kind: 'api', details: { code: 'body_too_long' } });
     expect(step.value.body.destroyed).toBe(true);
   });
 
