@@ -9,7 +9,6 @@ import type { Provider, ProviderEvent } from '../providers/types.js';
 import { type ModelFacts, answerCost, checkBeforeSending, countedInputTokens, spendMeter } from './budget.js';
 import type { PromptEvent, PromptResult, PromptSink } from './events.js';
 import { validateAnswer } from './schema.js';
-import { hasParts } from '../attachments/image-tokens.js';
 
 export interface PromptSpec {
   model: string;
@@ -161,9 +160,8 @@ async function end(prompt: PromptSpec, deps: PipelineDeps, { collected, startedA
   let usage = collected.usage;
   if (!usage && (answered || failure === undefined)) {
     const counter = await deps.counter();
-    // Images are not text: their tokens come from the formula (the API's reported usage, when it came, wins).
-    const input = countedInput ?? (hasParts(prompt.messages) || prompt.tools?.length ? countedInputTokens(counter, prompt) : undefined);
-    usage = countedUsage(counter, prompt.messages, collected.text, true, input);
+    // Messages, images by their formula and the functions offered (the API's reported usage, when it came, wins).
+    usage = countedUsage(counter, prompt.messages, collected.text, true, countedInput ?? countedInputTokens(counter, prompt));
   }
   const { firstTextAt, lastTextAt } = collected;
   const shown = usage ?? noUsage();
