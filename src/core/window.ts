@@ -4,6 +4,7 @@
  * and stops as soon as it has seen enough tokens to refuse, so a 200 MB stdin is refused in well under a second.
  */
 import { type ChatMessage, GptError, type TextCounter } from '../domain/index.js';
+import { CHAT_OVERHEAD } from '../accounting/tokenizer.js';
 import { attachmentTokens } from '../attachments/image-tokens.js';
 
 export interface WindowFacts {
@@ -13,9 +14,7 @@ export interface WindowFacts {
 }
 
 const int = (n: number) => n.toLocaleString('en-US');
-// The chat format's own tokens (tokenizer.ts CHAT_OVERHEAD): 3 per message, 3 to prime the reply.
-const PER_MESSAGE = 3;
-const PRIMER = 3;
+const { perMessage: PER_MESSAGE, replyPrimer: PRIMER } = CHAT_OVERHEAD;
 /** Text is counted in slices this long, cut at a line end; each cut may shift the count by a token or two. */
 const SLICE = 1 << 20;
 const CUT_SLACK = 4;
