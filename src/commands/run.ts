@@ -88,17 +88,17 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
   const toolbox = hasTools(o.tools, templateTools.names) ? await openToolbox(o.tools, config, cwd, templateTools) : undefined;
   try {
     await runPrompt({
-    ...(toolbox ? { toolbox } : {}),
-    command: 'run',
-    config,
-    model: config.model,
-    messages,
-    options,
-    display: o.display,
-    validate: o.validate,
-    ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
-    template: template.name,
-    ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
+      ...(toolbox ? { toolbox } : {}),
+      command: 'run',
+      config,
+      model: config.model,
+      messages,
+      options,
+      display: o.display,
+      validate: o.validate,
+      ...(o.maxCost !== undefined ? { maxCost: o.maxCost } : {}),
+      template: template.name,
+      ...(template.expect.output_tokens !== undefined ? { expectedOutputTokens: template.expect.output_tokens } : {}),
       ...(o.saveConversation ? { subscribers: runSaver(config, messages) } : {}),
     });
   } finally {
