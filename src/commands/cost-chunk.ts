@@ -2,6 +2,7 @@
 import { formatUsd } from '../accounting/cost.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { planChunks } from '../core/chunk.js';
+import { INPUT_MARK, fillInput } from '../core/split.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
 import { messageRequest, templateRequest, templateWhere } from '../core/template-request.js';
 import type { Target } from '../cost/target.js';
@@ -14,8 +15,6 @@ import { setupFor } from './prompt/chunk.js';
 
 type Flags = Record<string, unknown>;
 const int = (n: number) => n.toLocaleString('en-US');
-/** Stands for the input while the template is rendered once (as gpt run --chunk does). */
-const INPUT_MARK = '\uE000gpt-chunk-input\uE001';
 
 interface Prompt {
   render: (input: string) => ChatMessage[];
@@ -29,8 +28,7 @@ async function promptFor(target: Target, flags: Flags, config: ResolvedConfig): 
     const template = await findTemplate(target.nameOrPath, templateWhere(config, cwd));
     const vars = await parseVarFlags(flags.var as string[] | undefined, flags.vars as string | undefined, cwd);
     const request = templateRequest(await renderTemplate(template, vars, INPUT_MARK), config, flagOptions(flags));
-    const render = (input: string) => request.messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) }));
-    return { render, options: request.options, ...(template.expect.output_tokens !== undefined ? { expected: template.expect.output_tokens } : {}) };
+    return { render: fillInput(request.messages), options: request.options, ...(template.expect.output_tokens !== undefined ? { expected: template.expect.output_tokens } : {}) };
   }
   if (target.kind === 'batch') throw new GptError('usage', '--chunk prices long piped input for one prompt; a batch file is priced line by line without it');
   const instruction = target.kind === 'message' ? [target.text] : [];

@@ -14,6 +14,7 @@ import type { Template } from '../templates/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { type PromptFlags, readPromptFlags, text, texts } from './prompt/options.js';
 import { runPrompt } from './prompt/runner.js';
+import { INPUT_MARK, fillInput } from '../core/split.js';
 import { ConversationWriter } from '../conversations/history.js';
 import { conversationsDir } from '../conversations/store.js';
 import { conversationSaver } from '../core/save-conversation.js';
@@ -115,9 +116,6 @@ function runSaver(config: ResolvedConfig, messages: ChatMessage[]) {
   return (warn: (message: string) => void) => [conversationSaver({ writer, added, model: config.model }, warn)];
 }
 
-/** Stands for the input while the template is rendered once; each piece then takes its place. */
-const INPUT_MARK = '\uE000gpt-chunk-input\uE001';
-
 interface ChunkContext {
   vars: Record<string, string>;
   piped: string | undefined;
@@ -134,7 +132,7 @@ async function chunked(template: Template, { vars, piped, attachments, config, o
   const prompt = async (body: string | undefined) => (await requestFor(await renderTemplate(body ? { ...template, body } : template, vars, INPUT_MARK), config, o, cwd));
   const request = await prompt(template.chunk?.map);
   const where = { config, model: config.model, options: request.options, ...(o.detail ? { detail: o.detail } : {}) };
-  const filler = (messages: ChatMessage[]) => (input: string) => attachAll(messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) })), attachments, where, () => {});
+  const filler = (messages: ChatMessage[]) => (input: string) => attachAll(fillInput(messages)(input), attachments, where, () => {});
   const render = filler(request.messages);
   const reduce = template.chunk?.reduce ? filler((await prompt(template.chunk.reduce)).messages) : undefined;
   const { runChunked } = await import('./prompt/chunk.js');

@@ -2,7 +2,18 @@
  * Splitting long input into pieces of at most `max` tokens: on paragraph breaks, then line breaks, then (for a
  * single line longer than a piece) at a space near a token boundary. Pure: the token count is a parameter.
  */
+import type { ChatMessage } from '../domain/index.js';
+
 type Count = (text: string) => number;
+
+/** Stands for the input while a prompt is rendered once (`run --chunk`, `cost --chunk`); each piece then takes its place. */
+export const INPUT_MARK = '\uE000gpt-chunk-input\uE001';
+
+/** The prompt around a piece: `messages` (rendered with INPUT_MARK) with the piece in the mark's place. */
+export const fillInput =
+  (messages: readonly ChatMessage[]) =>
+  (input: string): ChatMessage[] =>
+    messages.map((m) => ({ ...m, content: m.content.split(INPUT_MARK).join(input) }));
 
 const LEVELS: Array<{ split: RegExp; join: string }> = [
   { split: /\n[ \t]*\n\s*/, join: '\n\n' },

@@ -15,6 +15,7 @@ import type { ChatMessage, GenerationOptions } from '../../domain/index.js';
 import { warn } from '../../ui/status.js';
 import type { PromptFlags } from './options.js';
 import { runPrompt } from './runner.js';
+import { DEFAULT_OUTPUT_TOKENS } from '../../cost/estimate.js';
 
 export interface ChunkJob {
   command: 'chat' | 'run';
@@ -35,8 +36,6 @@ export interface ChunkJob {
 
 const out = { stdout: process.stdout, stderr: process.stderr };
 const int = (n: number) => n.toLocaleString('en-US');
-/** Answer tokens assumed per request when nothing says (as gpt cost assumes). */
-const DEFAULT_OUTPUT = 500;
 
 export function planLine(plan: ChunkPlan, model: string): string {
   if (plan.once) return `--chunk: the input fits one request on ${model}; it runs once`;
@@ -56,7 +55,7 @@ export async function setupFor(job: Pick<ChunkJob, 'config' | 'options' | 'rende
     facts,
     ...(job.options.maxOutputTokens !== undefined ? { maxOutputTokens: job.options.maxOutputTokens } : {}),
     ...(job.chunkTokens !== undefined ? { chunkTokens: job.chunkTokens } : {}),
-    outputGuess: job.expectedOutputTokens ?? job.options.maxOutputTokens ?? DEFAULT_OUTPUT,
+    outputGuess: job.expectedOutputTokens ?? job.options.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS,
   };
 }
 
