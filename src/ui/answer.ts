@@ -3,7 +3,7 @@
  * at a colour terminal. One stdout write per event-loop turn, not per token: a network read carries many events.
  */
 import { type PromptSink, isEnd } from '../core/events.js';
-import type { TerminalLine } from './line.js';
+import { TerminalLine } from './line.js';
 
 /** Turns streamed text into what the terminal shows (ui/markdown's MarkdownStream). */
 export interface TextRenderer {
@@ -21,18 +21,16 @@ export interface AnswerOptions {
   line?: TerminalLine;
 }
 
-export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, { renderer: given, stdoutFailed, line }: AnswerOptions): PromptSink {
+export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, { renderer: given, stdoutFailed, line = new TerminalLine(false, false) }: AnswerOptions): PromptSink {
   let renderer = given instanceof Promise ? undefined : given;
   let loading = given instanceof Promise ? given.then((r) => void (renderer = r)) : undefined;
   void loading?.then(() => (loading = undefined));
   let pending = '';
   let flushScheduled = false;
-  let atLineStart = true;
   const write = (text: string) => {
     if (text === '') return;
     stdout.write(text);
-    atLineStart = text.endsWith('\n');
-    line?.wrote(text);
+    line.wrote(text);
   };
   const flush = (): void => {
     if (loading) return void loading.then(flush); // text before the renderer is loaded waits for it
@@ -50,11 +48,11 @@ export function answerPresenter(stdout: Pick<NodeJS.WriteStream, 'write' | 'isTT
     if (renderer) {
       const rest = renderer.end();
       if (rest !== '') stdout.write(rest);
-      line?.wrote(rest === '' ? '' : '\n');
+      line.wrote(rest === '' ? '' : '\n');
       return;
     }
     // A terminal's prompt must not start on the answer's last line.
-    if (stdout.isTTY && !atLineStart) write('\n');
+    if (stdout.isTTY && !line.answerAtLineStart) write('\n');
   };
   return (event) => {
     if (event.type === 'text') {

@@ -66,7 +66,8 @@ export class TerminalLine {
   /** '\n' when a line written to stderr now would continue the line the user sees; then it is a fresh line. */
   breakBefore(): string {
     const glued = (this.shared && !this.#answerAtLineStart) || this.#echoed;
-    this.#answerAtLineStart = true;
+    // A line on stderr moves stdout's cursor only when both show on one terminal.
+    if (this.shared) this.#answerAtLineStart = true;
     this.#echoed = false;
     return glued ? '\n' : '';
   }

@@ -169,6 +169,18 @@ describe('the footer starts a line of its own', () => {
     expect(await shown('line\n', new TerminalLine(false, false), true)).toMatch(new RegExp(`^line\n${FOOTER}`)); // stderr not a terminal: no echo
   });
 
+  it('a terminal answer still ends its line when a warning went to a stderr elsewhere mid-answer', async () => {
+    const line = new TerminalLine(false, false);
+    const stdout = fakeStream(true);
+    const stderr = fakeStream(false);
+    const sink = fanOut([answerPresenter(stdout, { stdoutFailed: () => false, line }), statusPresenter(stderr, { quiet: true, color: false, line })]);
+    sink(text('the answer'));
+    await nextTurn();
+    sink({ type: 'warning', message: 'the answer was cut off at the output token limit' });
+    await sink({ type: 'finished', result: result({ text: 'the answer' }) });
+    expect(stdout.writes.join('')).toBe('the answer\n');
+  });
+
   it('knows when stdout shows on stderr\'s terminal', () => {
     expect(sharesTerminal({ isTTY: true }, { isTTY: false })).toBe(false);
     expect(sharesTerminal({ isTTY: true }, { isTTY: true })).toBe(true);
