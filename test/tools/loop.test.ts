@@ -1,27 +1,18 @@
 /** The tool loop end to end: the built CLI against the loopback server scripting tool calls, both APIs, streamed and not. */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type CliOptions, makeHome } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
 import { runGpt } from '../support/in-process.js';
 import { useMockServer } from '../support/fixture.js';
-import { weatherTool } from './support.js';
+import { TOOL_KEY, toolKit, weatherTool } from './support.js';
 
-const KEY = 'sk-test-TOOLSECRET0123456789';
+const KEY = TOOL_KEY;
 const server = useMockServer();
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-});
+const { newHome, gpt } = toolKit(runGpt, server);
 
 function setup() {
-  const home = makeHome();
-  homes.push(home);
+  const home = newHome();
   return { home, tool: weatherTool(join(home, '.config/gpt/mine')), marker: join(home, '.config/gpt/mine', 'weather.ran') };
-}
-
-function gpt(home: string, args: string[], options: CliOptions = {}) {
-  return runGpt(args, { home, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
 }
 
 const bodies = () => server.requests.filter((r) => /\/(chat\/completions|responses)$/.test(r.path)).map((r) => r.body as Record<string, any>);

@@ -1,29 +1,16 @@
 /** Where tools come from: files and names, trust, bad input, the environment a tool gets, timeouts, MCP servers, `gpt tools`. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type CliOptions, makeHome, runCli } from '../support/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { useMockServer } from '../support/fixture.js';
-import { scriptTool, weatherTool } from './support.js';
+import { TOOL_KEY, scriptTool, toolKit, weatherTool } from './support.js';
 
-const KEY = 'sk-test-TOOLSECRET0123456789';
+const KEY = TOOL_KEY;
 const MCP_SERVER = resolve(import.meta.dirname, '../support/mcp-server.mjs');
 const server = useMockServer();
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-});
-
-function newHome() {
-  const home = makeHome();
-  homes.push(home);
-  return home;
-}
-
-function gpt(home: string, args: string[], options: CliOptions = {}) {
-  return runCli(args, { home, ...options, env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, ...options.env } });
-}
+const { newHome, gpt } = toolKit(runCli, server);
 
 const bodies = () => server.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as Record<string, any>);
 const lastToolReply = () => bodies()[1]!.messages.at(-1);

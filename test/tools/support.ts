@@ -1,6 +1,8 @@
 /** Tool files for the tool tests: small node programs run as a user's tool would be (argv, JSON on stdin). */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { type CliOptions, type CliResult, makeHome } from '../support/cli.js';
 
 /** A weather tool that answers `rain in <city>`; it also leaves a marker file each time it runs. */
 export function weatherTool(dir: string, extra: Record<string, unknown> = {}, name = 'weather'): string {
@@ -25,4 +27,23 @@ export function scriptTool(dir: string, name: string, program: string, extra: Re
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify({ name, description: `the ${name} tool`, parameters: { type: 'object', properties: {} }, command: [process.execPath, '-e', program], ...extra }));
   return file;
+}
+
+/** The key the tool tests run with (they check it never reaches a tool or a log). */
+export const TOOL_KEY = 'sk-test-TOOLSECRET0123456789';
+
+/** A fresh home per call, removed after each test, and `gpt` run in it (by `run`: in-process or a child) against `server`. */
+export function toolKit(run: (args: string[], options: CliOptions) => Promise<CliResult>, server: { url: string }) {
+  const homes: string[] = [];
+  afterEach(() => {
+    for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+  });
+  return {
+    newHome(): string {
+      const home = makeHome();
+      homes.push(home);
+      return home;
+    },
+    gpt: (home: string, args: string[], options: CliOptions = {}) => run(args, { home, ...options, env: { OPENAI_API_KEY: TOOL_KEY, OPENAI_BASE_URL: server.url, ...options.env } }),
+  };
 }
