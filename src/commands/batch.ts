@@ -22,7 +22,7 @@ import { flagOptions, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { type Output, warn } from '../ui/status.js';
 import { templateHints, templateWhere } from '../core/template-request.js';
-import { type GenerationOptions, redact, usageError, writeErrorReason, escapeControls } from '../domain/index.js';
+import { type GenerationOptions, redact, usageError, writeErrorReason, escapeControls, formatInt as int } from '../domain/index.js';
 import { createProvider } from '../core/provider.js';
 import { apiFor } from '../providers/types.js';
 import { withLineAttachments } from './batch/attach.js';
@@ -39,7 +39,6 @@ import { type BatchOptions, parseBatchOptions } from './batch/options.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
-const int = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, word: string) => `${int(n)} ${n === 1 ? word : `${word}s`}`;
 
 const DEFAULT_CONCURRENCY = 8;

@@ -6,7 +6,7 @@ import { INPUT_MARK, fillInput } from '../core/split.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
 import { messageRequest, templateRequest, templateWhere } from '../core/template-request.js';
 import type { Target } from '../cost/target.js';
-import { type ChatMessage, GptError, type GenerationOptions } from '../domain/index.js';
+import { type ChatMessage, GptError, type GenerationOptions, formatInt as int } from '../domain/index.js';
 import { flagOptions } from '../config/load.js';
 import { findTemplate } from '../templates/find.js';
 import { renderTemplate } from '../templates/render.js';
@@ -14,7 +14,6 @@ import { parseVarFlags } from '../templates/vars.js';
 import { setupFor } from './prompt/chunk.js';
 
 type Flags = Record<string, unknown>;
-const int = (n: number) => n.toLocaleString('en-US');
 
 interface Prompt {
   render: (input: string) => ChatMessage[];

@@ -3,11 +3,10 @@ import { createInterface } from 'node:readline/promises';
 import { formatUsd } from '../accounting/cost.js';
 import { conversationIds, conversationsDir, loadConversation, removeConversation, resolveId, summarize } from '../conversations/store.js';
 import type { Conversation, ConversationSummary } from '../conversations/types.js';
-import { GptError, escapeControls } from '../domain/index.js';
+import { GptError, escapeControls, formatInt as int } from '../domain/index.js';
 import { footerLine } from '../ui/footer.js';
 import { text } from './prompt/options.js';
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
   const [action, id] = [text(positional[0]), text(positional[1])];

@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { type DryRunPlan, outputAssumption, planDryRun } from '../core/dry-run.js';
 import { readPipedStdin } from '../core/input.js';
 import { templateRequest, templateHints, templateWhere } from '../core/template-request.js';
-import { GptError, type ChatMessage, type GenerationOptions, type ToolSpec } from '../domain/index.js';
+import { GptError, type ChatMessage, type GenerationOptions, type ToolSpec, formatInt as int } from '../domain/index.js';
 import { findTemplate, shadowedBy } from '../templates/find.js';
 import { parseVarFlags } from '../templates/vars.js';
 import { renderTemplate } from '../templates/render.js';
@@ -24,7 +24,6 @@ import type { Attachment } from '../attachments/load.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
-const int = (n: number) => n.toLocaleString('en-US');
 
 /** `gpt run`'s flags, read once. */
 export interface RunOptions extends PromptFlags {

@@ -8,7 +8,7 @@ import { addCosts, costOf } from '../accounting/cost.js';
 import { runBatch } from '../batch/runner.js';
 import type { BatchItem, BatchSummary, ResultLine } from '../batch/types.js';
 import type { UsageContext } from '../batch/usage-log.js';
-import { type ChatMessage, type Clock, type Cost, type GenerationOptions, GptError, type Price, type PricingOverride, type TextCounter, type Usage, ZERO_USAGE, addUsage } from '../domain/index.js';
+import { type ChatMessage, type Clock, type Cost, type GenerationOptions, GptError, type Price, type PricingOverride, type TextCounter, type Usage, ZERO_USAGE, addUsage, formatInt as int } from '../domain/index.js';
 import type { Provider } from '../providers/types.js';
 import { estimatedUsage } from './budget.js';
 import { splitInput } from './split.js';
@@ -39,7 +39,6 @@ export interface ChunkPlan {
   estimate: { requests: number; inputTokens: number; outputTokens: number; cost: Cost };
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
 /** Room left for the breaks between packed parts and the chat format. */
 const MARGIN = 16;
 const MAX_LEVELS = 4;

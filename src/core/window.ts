@@ -3,7 +3,7 @@
  * prompts pay nothing (a byte bound settles them); a tokenizer count runs only when the bound is over the limit,
  * and stops as soon as it has seen enough tokens to refuse, so a 200 MB stdin is refused in well under a second.
  */
-import { type ChatMessage, GptError, type TextCounter } from '../domain/index.js';
+import { type ChatMessage, GptError, type TextCounter, formatInt as int } from '../domain/index.js';
 import { CHAT_OVERHEAD } from '../accounting/tokenizer.js';
 import { attachmentTokens } from '../attachments/image-tokens.js';
 
@@ -13,7 +13,6 @@ export interface WindowFacts {
   maxInputTokens?: number | null;
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
 const { perMessage: PER_MESSAGE, replyPrimer: PRIMER } = CHAT_OVERHEAD;
 /** Text is counted in slices this long, cut at a line end; each cut may shift the count by a token or two. */
 const SLICE = 1 << 20;

@@ -1,7 +1,7 @@
 /** `gpt cost --log`: real spend from the usage log, in a time window, grouped by day, model, profile or template. */
 import { formatUsd, roundUsd } from '../accounting/cost.js';
 import type { UsageRecord } from '../accounting/usage-log.js';
-import { GptError, escapeControls } from '../domain/index.js';
+import { GptError, escapeControls, formatInt as int } from '../domain/index.js';
 // Model names in the log came from a server: never raw control characters on a terminal.
 import { alignTable, csvLine, markdownTable, type Format } from './format.js';
 
@@ -138,7 +138,6 @@ export function logJson(report: LogReport): Record<string, unknown> {
   };
 }
 
-const int = (n: number) => n.toLocaleString('en-US');
 const HEADER = ['requests', 'input tokens', 'cached', 'output tokens', 'reasoning', 'total tokens', 'cost'];
 
 function cells(key: string, t: SpendTotals): string[] {

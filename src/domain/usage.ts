@@ -84,3 +84,6 @@ export function countedUsage(counter: TextCounter, messages: ReadonlyArray<{ rol
   const output = counter.count(answer);
   return { input_tokens: input, cached_input_tokens: 0, output_tokens: output, reasoning_tokens: 0, total_tokens: input + output, estimated };
 }
+
+/** A count as people read it: rounded, with thousands separators (12,345). */
+export const formatInt = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -1,7 +1,5 @@
 import { formatUsd } from '../accounting/cost.js';
-import { type Cost, type Usage, escapeControls } from '../domain/index.js';
-
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
+import { type Cost, type Usage, escapeControls, formatInt as int } from '../domain/index.js';
 
 export interface FooterInput {
   model: string;

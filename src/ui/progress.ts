@@ -4,7 +4,7 @@
  * progress bar library would cost more start-up than these few lines.
  */
 import { formatUsd } from '../accounting/cost.js';
-import { type Usage, escapeControls } from '../domain/index.js';
+import { type Usage, escapeControls, formatInt as int } from '../domain/index.js';
 import { style } from './term.js';
 
 /** The figures the status line shows, in the order it shows them; the batch engine's progress is one. */
@@ -43,7 +43,6 @@ export interface SummaryView extends Pick<ProgressView, 'ok' | 'failed' | 'skipp
   rateLimited: number;
 }
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const rate = (n: number) => (n >= 100 ? int(n) : n.toFixed(1));
 
 /** `42s`, `3m05s`, `1h02m`: short enough for a status line. */

@@ -5,10 +5,9 @@ import { scanIds } from '../../batch/ids.js';
 import { readBatchFile } from '../../batch/reader.js';
 import { mergeOutputs } from '../../batch/shard.js';
 import { type Output, warn } from '../../ui/status.js';
-import { GptError, usageError } from '../../domain/index.js';
+import { GptError, usageError, formatInt as int } from '../../domain/index.js';
 import type { BatchOptions } from './options.js';
 
-const int = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, word: string) => `${int(n)} ${n === 1 ? word : `${word}s`}`;
 
 /**

@@ -5,10 +5,9 @@ import type { ConversationWriter } from '../../conversations/history.js';
 import type { Conversation } from '../../conversations/types.js';
 import { type CompactionJob, compactConversation, needsCompaction } from '../../core/compact.js';
 import type { ChatMessage, GenerationOptions } from '../../domain/index.js';
-import { escapeControls } from '../../domain/index.js';
+import { escapeControls, formatInt as int } from '../../domain/index.js';
 import type { SessionState } from './session.js';
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export interface Compactable {
   config: ResolvedConfig;

@@ -16,6 +16,7 @@ import { warn } from '../../ui/status.js';
 import type { PromptFlags } from './options.js';
 import { runPrompt } from './runner.js';
 import { DEFAULT_OUTPUT_TOKENS } from '../../cost/estimate.js';
+import { formatInt as int } from '../../domain/index.js';
 
 export interface ChunkJob {
   command: 'chat' | 'run';
@@ -35,7 +36,6 @@ export interface ChunkJob {
 }
 
 const out = { stdout: process.stdout, stderr: process.stderr };
-const int = (n: number) => n.toLocaleString('en-US');
 
 export function planLine(plan: ChunkPlan, model: string): string {
   if (plan.once) return `--chunk: the input fits one request on ${model}; it runs once`;
