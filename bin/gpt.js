@@ -29,10 +29,11 @@ function print(text) {
 // llhttp WASM; Liftoff alone is plenty for a CLI run. Only heavy tokenising (tiktoken is WASM too, 37 %
 // slower under Liftoff) keeps the optimising tier: `gpt cost`, and `gpt batch` with a token budget.
 function run() {
-  // The command may come after global flags (`gpt -p openai cost …`): the first word that names one.
-  const COMMANDS = new Set(['chat', 'run', 'batch', 'cost', 'models', 'templates', 'tools', 'history', 'config', 'completion']);
+  // The command may come after global flags (`gpt -p openai cost …`): the first word that names one (the names
+  // come from the program, through the build).
+  const commands = new Set(require('../dist/static.json').commands);
   const args = process.argv.slice(2);
-  const at = args.findIndex((a) => COMMANDS.has(a));
+  const at = args.findIndex((a) => commands.has(a));
   const [name, ...after] = at === -1 ? [] : args.slice(at);
   const tokenises = name === 'cost' || (name === 'batch' && after.some((a) => a === '--tpm' || a === '--max-cost' || a.startsWith('--tpm=') || a.startsWith('--max-cost=')));
   if (!tokenises) require('node:v8').setFlagsFromString('--liftoff-only');

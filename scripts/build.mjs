@@ -80,7 +80,7 @@ try {
   program.configureOutput({ getOutHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false, writeOut: (text) => { help += text; } });
   program.outputHelp();
   const version = program.version();
-  writeFileSync(new URL('static.json', dist), `${JSON.stringify({ version, helpWidth: HELP_WIDTH, help })}\n`);
+  writeFileSync(new URL('static.json', dist), `${JSON.stringify({ version, helpWidth: HELP_WIDTH, help, commands: program.commands.map((c) => c.name()) })}\n`);
 } finally {
   rmSync(tmp, { force: true });
 }

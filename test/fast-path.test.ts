@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/program.js';
 import { runCli } from './support/cli.js';
 import { hasScript } from './support/pty.js';
 
@@ -26,6 +27,11 @@ describe('the --version / --help fast path', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('Usage: gpt [options] [command]');
     expect(result.stdout).toBe(commander('--help'));
+  });
+
+  it('dist/static.json names every command, for bin/gpt.js to find the command after global flags', () => {
+    const stat = JSON.parse(readFileSync(resolve(import.meta.dirname, '../dist/static.json'), 'utf8')) as { commands: string[] };
+    expect(stat.commands).toEqual(buildProgram().commands.map((c) => c.name()));
   });
 
   it('is taken only for the bare flag: anything after it goes through commander', async () => {
