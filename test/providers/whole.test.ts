@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
 import { readWhole, send } from '../../src/providers/http.js';
 import { createProvider } from '../../src/providers/provider.js';
+import { abortHub } from '../../src/providers/undici.js';
 import type { ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
 import type { ReplyScript } from '../support/mock-server.js';
 import { useMockServer } from '../support/fixture.js';
@@ -87,5 +88,39 @@ describe('provider.whole() (non-streamed chat, read whole)', () => {
     const p = provider([]);
     expect(p.whole?.(request(true), () => undefined)).toBeUndefined();
     expect(p.whole?.({ ...request(false), options: { stream: false, api: 'responses' } }, () => undefined)).toBeUndefined();
+  });
+
+  it('one abort signal shared by requests in flight cuts them all, waiting for headers or mid-body', async () => {
+    server.reset();
+    server.enqueue({ kind: 'stall-before-headers' }, { kind: 'stall-mid-stream', afterChunks: 1 }, { kind: 'stall-before-headers' });
+    const controller = new AbortController();
+    const p = provider([]);
+    const calls = [request(false), request(true), request(false)].map((r) => ({ ...r, signal: controller.signal }));
+    let midBody!: () => void;
+    const streaming = new Promise<void>((resolve) => (midBody = resolve));
+    const streamed = async () => {
+      for await (const event of p.stream(calls[1]!)) if (event.type === 'text') midBody();
+    };
+    const pending = [p.whole?.(calls[0]!, () => undefined), streamed(), p.whole?.(calls[2]!, () => undefined)];
+    await Promise.all([server.waitForRequests(3), streaming]);
+    controller.abort();
+    const settled = await Promise.allSettled(pending);
+    expect(settled.map((s) => (s.status === 'rejected' ? (s.reason as GptError).kind : s.status))).toEqual(['interrupted', 'interrupted', 'interrupted']);
+  });
+
+  it("abortHub: each listener once, a removed one never, the signal's own state", () => {
+    const controller = new AbortController();
+    const hub = abortHub(controller.signal);
+    expect(abortHub(controller.signal)).toBe(hub);
+    const calls: string[] = [];
+    const a = () => calls.push('a');
+    const b = () => calls.push('b');
+    hub.once('abort', a).once('abort', b).removeListener('abort', b);
+    expect(hub.aborted).toBe(false);
+    controller.abort(new Error('stop'));
+    controller.abort();
+    expect(calls).toEqual(['a']);
+    expect(hub.aborted).toBe(true);
+    expect((hub.reason as Error).message).toBe('stop');
   });
 });
