@@ -169,7 +169,7 @@ export interface Work extends PreparedItem {
 export interface StreamHooks {
   /** The x-ratelimit-* headers of an accepted request. */
   onRateLimit(headers: Record<string, string>): void;
-  onRetry(event: Extract<ProviderEvent, { type: 'retry' }>): void;
+  onRetry(event: Extract<ProviderEvent, { type: 'retry' }>, work: Work): void;
 }
 
 export interface SendContext {
@@ -206,7 +206,7 @@ export async function sendItem(work: Work, ctx: SendContext, hooks: StreamHooks)
         reported = undefined;
         providerCostUsd = undefined;
       }
-      hooks.onRetry(event);
+      hooks.onRetry(event, work);
     }
   };
   // A non-streamed answer comes whole when the provider can read it so (no event stream to walk).
@@ -226,14 +226,19 @@ export async function countedLocally(counterFor: CounterFor, model: string, text
   return messages ? countedUsage(counter, messages, text) : countedUsage(counter, [], text, true, 0);
 }
 
-/** The result line of an answered item: ok, or a billed schema_validation error when the answer does not match. */
-export async function answerResult(work: Work, answer: Answer, check: SchemaCheck | undefined): Promise<ResultLine> {
+/** The result line of an answered item: ok, or a billed schema_validation error when the answer does not match (checked asynchronously). */
+export function answerResult(work: Work, answer: Answer, check: SchemaCheck | undefined): ResultLine | Promise<ResultLine> {
   const schema = work.options.schema;
-  const problems = check && schema ? await check(answer.text, schema) : [];
-  const { text, usage, cost } = answer;
-  if (problems.length === 0) return { id: work.id, status: 'ok', text, usage, cost, error: null, attempts: work.attempts };
-  const message = `the answer does not match schema ${schema!.name}: ${problems.slice(0, 5).join('; ')}`;
-  return { id: work.id, status: 'error', text, usage, cost, error: { status: null, type: 'schema_validation', message }, attempts: work.attempts };
+  if (!check || !schema) return okResult(work, answer);
+  return check(answer.text, schema).then((problems) => {
+    if (problems.length === 0) return okResult(work, answer);
+    const message = `the answer does not match schema ${schema.name}: ${problems.slice(0, 5).join('; ')}`;
+    return { ...okResult(work, answer), status: 'error', error: { status: null, type: 'schema_validation', message } };
+  });
+}
+
+function okResult(work: Work, { text, usage, cost }: Answer): ResultLine {
+  return { id: work.id, status: 'ok', text, usage, cost, error: null, attempts: work.attempts };
 }
 
 /** A failed request as its result line says it: the HTTP status, the API's error type (else code, else kind), the message. */

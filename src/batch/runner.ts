@@ -10,7 +10,7 @@ import { type Clock, type GenerationOptions, GptError, type Price, ZERO_USAGE, s
 import { setMaxListeners } from 'node:events';
 import { isNetworkFailure } from '../providers/retry.js';
 import type { Provider } from '../providers/types.js';
-import { type Answer, type CounterFor, type Estimate, type PreparedItem, type Render, type SchemaCheck, type Work, answerResult, intake, priceBook, resultErrorOf, sendItem } from './item.js';
+import { type Answer, type CounterFor, type Estimate, type PreparedItem, type Render, type SchemaCheck, type SendContext, type StreamHooks, type Work, answerResult, intake, priceBook, resultErrorOf, sendItem } from './item.js';
 import { type Permit, Scheduler, parseRateLimitHeaders } from './scheduler.js';
 import { Tally, exitErrorFor } from './tally.js';
 import { type BatchEntry, type BatchSummary, type Progress, type ResultLine, type ResultSink, type StopReason, errorResult } from './types.js';
@@ -90,6 +90,13 @@ function isRateLimited(event: { status?: number; reason: string }): boolean {
   return /^429\b/.test(event.reason); // the provider's reasons start with the status
 }
 
+/** An item given its slot; the permit rides along for the retry hook. */
+interface Started extends Work {
+  permit: Permit;
+}
+
+const FAILED = { ok: false } as const;
+
 /** One live run: its state is the tally, the scheduler, and the items in flight. */
 class LiveRun {
   private readonly clock: Clock;
@@ -121,6 +128,17 @@ class LiveRun {
   /** Requests being sent (progress's "in flight"). */
   private sending = 0;
 
+  /** What every send shares, and what the runner learns while one is under way: built once, not per item. */
+  private readonly sendContext: SendContext;
+  private readonly hooks: StreamHooks = {
+    onRateLimit: (headers) => this.scheduler.observeRateLimit(parseRateLimitHeaders(headers)),
+    onRetry: (event, work) => {
+      if (!isRateLimited(event)) return;
+      (work as Started).permit.rateLimited(event.delayMs);
+      this.report();
+    },
+  };
+
   constructor(private readonly opts: RunBatchOptions) {
     this.clock = opts.clock ?? systemClock;
     this.scheduler = new Scheduler({ clock: this.clock, concurrency: opts.concurrency ?? 8, rpm: opts.rpm, tpm: opts.tpm });
@@ -131,6 +149,8 @@ class LiveRun {
     this.networkStreakLimit = Math.max(20, 2 * this.scheduler.limit);
     // Every request in flight listens on the one signal: as many listeners as the concurrency is no leak.
     setMaxListeners(0, this.cutter.signal);
+    this.sendContext = { provider: opts.provider, clock: this.clock, counterFor: this.counterFor, signal: this.cutter.signal };
+    if (opts.expectedOutputTokens !== undefined) this.sendContext.expectedOutputTokens = opts.expectedOutputTokens;
   }
 
   async run(): Promise<BatchSummary> {
@@ -165,40 +185,54 @@ class LiveRun {
       prepare: { model: opts.model, options: opts.options, ...(opts.render ? { render: opts.render } : {}), priceOf: this.priceOf },
     });
     for await (const item of items) {
-      const admitted = await this.admit(item);
-      if (!admitted) break;
+      // Without a token limit or a budget, and with a free slot, an item starts without an await.
+      const pending = this.admit(item);
+      const work = pending instanceof Promise ? await pending : pending;
+      if (!work) break;
       this.running++;
-      void this.runItem(admitted.work, admitted.permit)
-        .catch((err: unknown) => this.stop('fatal', err))
-        .then(() => {
-          if (--this.running === 0) this.whenIdle?.();
-        });
+      void this.runItem(work);
       this.report();
     }
   }
 
-  /** Estimates an item and waits for its slot; undefined when the budget or a stop says no more starts. */
-  private async admit(item: PreparedItem): Promise<{ work: Work; permit: Permit } | undefined> {
-    const pending = this.estimate(item);
-    // Without a token limit or a budget the estimate is known at once: no await per item.
-    const estimate = pending instanceof Promise ? await pending : pending;
-    const { maxCostUsd } = this.opts;
-    const overBudget = () => maxCostUsd !== undefined && this.tally.cost.total_usd + this.reserved + estimate.usd > maxCostUsd;
-    if (overBudget()) {
+  /** Estimates an item and takes its slot; undefined when the budget or a stop says no more starts. */
+  private admit(item: PreparedItem): Started | undefined | Promise<Started | undefined> {
+    const estimate = this.estimate(item);
+    if (estimate instanceof Promise) return estimate.then((known) => this.admitEstimated(item, known));
+    return this.admitEstimated(item, estimate);
+  }
+
+  private admitEstimated(item: PreparedItem, estimate: Estimate): Started | undefined | Promise<Started | undefined> {
+    if (this.overBudget(estimate)) {
       this.stop('budget');
       return undefined;
     }
-    const permit = await this.scheduler.acquire(estimate.input + estimate.output, this.stopper.signal);
-    if (!permit) return undefined;
-    // Spend may have moved while waiting for a slot: real costs can exceed their estimates.
-    if (overBudget()) {
+    const tokens = estimate.input + estimate.output;
+    const permit = this.stopper.signal.aborted ? undefined : this.scheduler.tryAcquire(tokens);
+    if (permit) return this.reserve(item, estimate, permit);
+    return this.scheduler.acquire(tokens, this.stopper.signal).then((waited) => waited && this.afterWait(item, estimate, waited));
+  }
+
+  /** Spend may have moved while waiting for a slot: real costs can exceed their estimates. */
+  private afterWait(item: PreparedItem, estimate: Estimate, permit: Permit): Started | undefined {
+    if (this.overBudget(estimate)) {
       permit.release({ actualTokens: 0, ok: false });
       this.stop('budget');
       return undefined;
     }
-    this.reserved += estimate.usd;
-    return { work: { ...item, estimate, attempts: 1 }, permit };
+    return this.reserve(item, estimate, permit);
   }
+
+  private overBudget(estimate: Estimate): boolean {
+    const { maxCostUsd } = this.opts;
+    return maxCostUsd !== undefined && this.tally.cost.total_usd + this.reserved + estimate.usd > maxCostUsd;
+  }
+
+  private reserve(item: PreparedItem, estimate: Estimate, permit: Permit): Started {
+    this.reserved += estimate.usd;
+    return { ...item, estimate, attempts: 1, permit };
+  }
+
 
   /** Tokens are counted up front only when a limit needs them (TPM bucket, budget); an unpriced model is always flagged. */
   private estimate(item: PreparedItem): Estimate | Promise<Estimate> {
@@ -224,25 +258,29 @@ class LiveRun {
     return cap !== undefined ? Math.min(cap, guess) : guess;
   }
 
+  /** An item's whole life; what escapes it stops the batch (a bug, not a line's error). */
+  private async runItem(work: Started): Promise<void> {
+    try {
+      await this.sendAndRecord(work, work.permit);
+    } catch (err) {
+      this.stop('fatal', err);
+    } finally {
+      if (--this.running === 0) this.whenIdle?.();
+    }
+  }
+
   /** Send → validate → record. The slot is freed only once the result is written, so a stop decided by it (fail-fast) comes before the next start, and a slow output applies back-pressure. */
-  private async runItem(work: Work, permit: Permit): Promise<void> {
+  private async sendAndRecord(work: Work, permit: Permit): Promise<void> {
     this.sending++;
     let line: ResultLine | undefined;
-    let outcome: { actualTokens?: number; ok: boolean } = { ok: false };
+    let actualTokens: number | undefined;
     try {
-      const context = { provider: this.opts.provider, clock: this.clock, counterFor: this.counterFor, signal: this.cutter.signal };
-      const answer = await sendItem(work, this.opts.expectedOutputTokens !== undefined ? { ...context, expectedOutputTokens: this.opts.expectedOutputTokens } : context, {
-        onRateLimit: (headers) => this.scheduler.observeRateLimit(parseRateLimitHeaders(headers)),
-        onRetry: (event) => {
-          if (!isRateLimited(event)) return;
-          permit.rateLimited(event.delayMs);
-          this.report();
-        },
-      });
+      const answer = await sendItem(work, this.sendContext, this.hooks);
       work.answer = answer;
       this.tally.spend(answer.usage, answer.cost);
-      outcome = { actualTokens: answer.usage.total_tokens, ok: true };
-      line = await answerResult(work, answer, this.opts.check);
+      actualTokens = answer.usage.total_tokens;
+      const result = answerResult(work, answer, this.opts.check);
+      line = result instanceof Promise ? await result : result;
       this.noteOutcome(undefined);
     } catch (err) {
       line = this.failed(err, work, permit);
@@ -252,7 +290,7 @@ class LiveRun {
       this.requests++;
     }
     if (line) await this.record(line, work);
-    permit.release(outcome);
+    permit.release(actualTokens === undefined ? FAILED : { actualTokens, ok: true });
   }
 
   /** The error line of a failed request, or none when it was cut by an abort (it runs again on resume). */

@@ -104,6 +104,8 @@ export class Scheduler {
   private rateLimitedCount = 0;
   private wakeSlot: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Callers in `acquire`'s queue: `tryAcquire` never jumps it. */
+  private waiting = 0;
 
   constructor(options: SchedulerOptions) {
     this.clock = options.clock;
@@ -140,9 +142,18 @@ export class Scheduler {
    */
   acquire(estimatedTokens: number, signal?: AbortSignal): Promise<Permit | undefined> {
     // Callers queue in order, so a big request is not starved by small ones behind it.
-    const turn = this.queue.then(() => this.waitForTurn(Math.max(0, estimatedTokens), signal));
+    this.waiting++;
+    const turn = this.queue.then(() => this.waitForTurn(Math.max(0, estimatedTokens), signal)).finally(() => this.waiting--);
     this.queue = turn.catch(() => undefined);
     return turn;
+  }
+
+  /** The permit at once when nobody is queued and every limit allows a start now, else undefined (then `acquire`). */
+  tryAcquire(estimatedTokens: number): Permit | undefined {
+    if (this.waiting > 0) return undefined;
+    const estimate = Math.max(0, estimatedTokens);
+    const now = this.clock.now();
+    return this.waitMs(estimate, now) <= 0 ? this.take(estimate, now) : undefined;
   }
 
   private async waitForTurn(estimate: number, signal?: AbortSignal): Promise<Permit | undefined> {
@@ -153,11 +164,7 @@ export class Scheduler {
         continue;
       }
       const now = this.clock.now();
-      const wait = Math.max(
-        this.pausedUntil - now,
-        this.requests?.waitFor(1, now) ?? 0,
-        this.tokens?.waitFor(estimate, now) ?? 0,
-      );
+      const wait = this.waitMs(estimate, now);
       if (wait > 0) {
         // Some clocks reject a sleep on abort (the provider's); the loop then sees the abort.
         await this.clock.sleep(wait, signal).catch((err: unknown) => {
@@ -165,11 +172,21 @@ export class Scheduler {
         });
         continue;
       }
-      this.requests?.take(1, now);
-      this.tokens?.take(estimate, now);
-      this.active++;
-      return this.permit(estimate, this.started++);
+      return this.take(estimate, now);
     }
+  }
+
+  /** How long a start must wait for the pause and the buckets; Infinity without a free slot. */
+  private waitMs(estimate: number, now: number): number {
+    if (this.active >= this.allowed) return Infinity;
+    return Math.max(this.pausedUntil - now, this.requests?.waitFor(1, now) ?? 0, this.tokens?.waitFor(estimate, now) ?? 0);
+  }
+
+  private take(estimate: number, now: number): Permit {
+    this.requests?.take(1, now);
+    this.tokens?.take(estimate, now);
+    this.active++;
+    return this.permit(estimate, this.started++);
   }
 
   private slotFreed(signal?: AbortSignal): Promise<void> {

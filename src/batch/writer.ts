@@ -25,19 +25,32 @@ export interface AppendFile {
   close(): Promise<void>;
 }
 
-interface Pending {
-  bytes: Buffer;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+/** Lines waiting for one append, and the one promise they all settle with. */
+class Group {
+  readonly texts: string[] = [];
+  readonly done: Promise<void>;
+  resolve!: () => void;
+  reject!: (err: unknown) => void;
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.done.catch(() => undefined); // each writer awaits it; an unobserved rejection is not a crash
+  }
+  bytes(): Buffer {
+    return Buffer.from(this.texts.length === 1 ? this.texts[0]! : this.texts.join(''), 'utf8');
+  }
 }
 
 /**
  * Appends results to a file opened with O_APPEND (created 0600: answers may be private). Lines that
  * finish while a write is in flight go out together in the next single write, in completion order;
- * each line's promise resolves only once its bytes are in the file.
+ * they share one promise, which resolves only once their bytes are in the file (a batch at thousands of
+ * answers a second makes one promise and one buffer a write, not one a line).
  */
 export class AppendWriter implements ResultSink {
-  private pending: Pending[] = [];
+  private pending: Group | undefined;
   private writing = false;
   /** The current (or last) run of `drain`, for close to wait on. */
   private drained: Promise<void> = Promise.resolve();
@@ -70,52 +83,48 @@ export class AppendWriter implements ResultSink {
     if (this.closing) return Promise.reject(new Error(`batch output ${this.path} is already closed`));
     // After a failed write the file may end in a torn line; appending more would glue a good line onto it.
     if (this.failure) return Promise.reject(this.failure);
-    const bytes = Buffer.from(serializeResult(line), 'utf8');
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ bytes, resolve, reject });
-      if (this.writing) return;
+    const group = (this.pending ??= new Group());
+    group.texts.push(serializeResult(line));
+    if (!this.writing) {
+      this.writing = true;
       if (this.fd === undefined) this.drained = this.drain();
-      else {
-        this.writing = true;
-        this.drained = new Promise((done) => setImmediate(() => done(this.appendNow(this.fd!))));
-      }
-    });
+      else this.drained = new Promise((done) => setImmediate(() => done(this.appendNow(this.fd!))));
+    }
+    return group.done;
   }
 
   /** Writes whatever has queued up, one append per round, until nothing is left. */
   private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.pending.length > 0) {
-      const group = this.pending;
-      this.pending = [];
+    for (let group = this.pending; group; group = this.pending) {
+      this.pending = undefined;
       try {
         if (this.failure) throw this.failure;
-        await this.append(group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((p) => p.bytes)));
+        await this.append(group.bytes());
       } catch (err) {
         this.failure ??= err;
-        for (const p of group) p.reject(err);
+        group.reject(err);
         continue;
       }
-      for (const p of group) p.resolve();
+      group.resolve();
     }
     this.writing = false;
   }
 
   /** The synchronous append of what is pending (regular files); a failure is kept, as `drain` keeps it. */
   private appendNow(fd: number): void {
-    const group = this.pending;
-    this.pending = [];
+    const group = this.pending!;
+    this.pending = undefined;
     this.writing = false;
     try {
       if (this.failure) throw this.failure;
-      const bytes = group.length === 1 ? group[0]!.bytes : Buffer.concat(group.map((p) => p.bytes));
+      const bytes = group.bytes();
       for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
     } catch (err) {
       this.failure ??= outputError(this.path, err);
-      for (const p of group) p.reject(this.failure);
+      group.reject(this.failure);
       return;
     }
-    for (const p of group) p.resolve();
+    group.resolve();
   }
 
   private async append(bytes: Buffer): Promise<void> {

@@ -75,6 +75,31 @@ describe('concurrency', () => {
   });
 });
 
+describe('tryAcquire (a start without an await)', () => {
+  it('gives a permit only while a slot is free, nobody is queued and no limit makes it wait', async () => {
+    const clock = new FakeClock();
+    const scheduler = new Scheduler({ clock, concurrency: 2, rpm: 60 });
+    const first = scheduler.tryAcquire(0);
+    expect(first).toBeDefined();
+    expect(scheduler.tryAcquire(0)).toBeUndefined(); // --rpm 60: one start a second
+    clock.time += 1000;
+    const second = scheduler.tryAcquire(0);
+    expect(second).toBeDefined();
+    clock.time += 1000;
+    expect(scheduler.tryAcquire(0)).toBeUndefined(); // both slots taken
+    const queued = scheduler.acquire(0);
+    first!.release();
+    expect(scheduler.tryAcquire(0)).toBeUndefined(); // the queued caller goes first
+    const third = await queued;
+    expect(third).toBeDefined();
+    expect(scheduler.inFlight).toBe(2);
+    third!.release();
+    expect(scheduler.tryAcquire(0)).toBeUndefined(); // the third took this second's start
+    clock.time += 1000;
+    expect(scheduler.tryAcquire(0)).toBeDefined();
+  });
+});
+
 describe('rate limits in virtual time', () => {
   it('--rpm: no 60 s window holds more than rpm starts (plus a one-second burst)', async () => {
     const clock = new FakeClock();
