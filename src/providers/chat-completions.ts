@@ -1,7 +1,7 @@
 /** `POST /chat/completions`: the request body, and its streamed (SSE) or whole answer as events. */
 import { GptError, type Usage } from '../domain/index.js';
 import { type FrameHandler, streamFrames } from './frames.js';
-import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readText, startEvent } from './http.js';
+import { DEFAULT_TIMEOUT_SECONDS, type HttpSettings, isEventStream, parseFrame, postJson, readText, sendWhole, startEvent } from './http.js';
 import { type Json, isObject, notList, notObject, notText, parseBody, textOf, unexpectedBody, unexpectedEvent } from './shape.js';
 import { ToolCallAssembler, chatMessage, chatMessageCalls, chatTools } from './tool-calls.js';
 import type { EndpointProfile, ProviderEvent, ProviderRequest } from './types.js';
@@ -163,29 +163,30 @@ export function chatAnswerText(payload: Json): string {
 
 /** A non-streamed chat completion without generator layers: the retry loop driven to its response (retries and the start to `early`), one whole-body read, the answer's events as a list. */
 export async function chatCompletionsWhole(http: HttpSettings, profile: EndpointProfile, request: ProviderRequest, early: (event: ProviderEvent) => void): Promise<ProviderEvent[]> {
-  const attempts = postJson(http, '/chat/completions', chatCompletionsBody(request, profile, false), request.signal);
-  let step = await attempts.next();
-  for (; !step.done; step = await attempts.next()) early(step.value);
-  const response = step.value;
+  const call = { method: 'POST', path: '/chat/completions', json: chatCompletionsBody(request, profile, false), signal: request.signal } as const;
+  const response = await sendWhole(http, call, early);
   early(startEvent(response));
   const text = await readText(response, `${http.baseUrl}/chat/completions`, http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, request.signal);
-  return [...wholeAnswer(text)];
+  return wholeAnswer(text);
 }
 
-function* wholeAnswer(text: string): Generator<ProviderEvent> {
+/** The events of a whole chat completion, in the order a stream would give them. */
+function wholeAnswer(text: string): ProviderEvent[] {
   const payload = parseBody(text);
   if (payload.error !== undefined && payload.choices === undefined) throw streamError(payload);
   const problem = chatBodyProblem(payload);
   if (problem) throw unexpectedBody(problem);
-  if (typeof payload.model === 'string' && payload.model) yield { type: 'model', model: payload.model };
+  const events: ProviderEvent[] = [];
+  if (typeof payload.model === 'string' && payload.model) events.push({ type: 'model', model: payload.model });
   const choice = (payload.choices as Json[] | undefined)?.[0];
   const message = choice?.message as Json | undefined;
   const reasoning = message?.reasoning_content ?? message?.reasoning;
-  if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', text: reasoning };
+  if (typeof reasoning === 'string' && reasoning !== '') events.push({ type: 'reasoning', text: reasoning });
   const content = chatAnswerText(payload);
-  if (content !== '') yield { type: 'text', text: content };
+  if (content !== '') events.push({ type: 'text', text: content });
   const toolCalls = chatMessageCalls(message);
-  if (toolCalls.length > 0) yield { type: 'tool_calls', calls: toolCalls };
-  if (payload.usage && typeof payload.usage === 'object') yield usageEvent(payload.usage as Json);
-  yield { type: 'finish', reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'stop' };
+  if (toolCalls.length > 0) events.push({ type: 'tool_calls', calls: toolCalls });
+  if (payload.usage && typeof payload.usage === 'object') events.push(usageEvent(payload.usage as Json));
+  events.push({ type: 'finish', reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'stop' });
+  return events;
 }

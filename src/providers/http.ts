@@ -18,7 +18,7 @@ import {
 } from './retry.js';
 import { isObject, typeOf, unexpectedEvent } from './shape.js';
 import { MAX_SSE_LINE_BYTES } from './sse.js';
-import { loadUndici } from './undici.js';
+import { type LeanUndici, loadUndici } from './undici.js';
 import type { ProviderEvent } from './types.js';
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
@@ -101,62 +101,126 @@ function loggedHeaders(headers: Record<string, string>, configured: Record<strin
   return shown;
 }
 
+/** A call made ready once for all its attempts: URL, body, headers, and the transport. */
+interface Prepared {
+  http: HttpSettings;
+  call: ApiCall;
+  clock: Clock;
+  retries: number;
+  timeoutSeconds: number;
+  url: string;
+  json: string | undefined;
+  headers: Record<string, string>;
+  transport: Transport;
+}
+
+interface Transport {
+  dispatcher: Dispatcher;
+  request: LeanUndici['request'];
+}
+
+let transportNow: { connections: number; transport: Transport } | undefined;
+
+/** The shared Agent and undici's request(), without an await once both are loaded (batch asks thousands of times). */
+function transportFor(connections: number): Transport | Promise<Transport> {
+  if (transportNow && connections <= transportNow.connections) return transportNow.transport;
+  return Promise.all([sharedAgent(connections), loadUndici()]).then(([dispatcher, { request }]) => {
+    const transport = { dispatcher, request };
+    if (connections >= agentConnections) transportNow = { connections: agentConnections, transport };
+    return transport;
+  });
+}
+
+function prepare(http: HttpSettings, call: ApiCall): Prepared | Promise<Prepared> {
+  const json = call.json === undefined ? undefined : JSON.stringify(call.json);
+  const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'user-agent': 'gpt-cli', ...http.headers };
+  if (json !== undefined) headers['content-type'] = 'application/json';
+  if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
+  if (http.headers) for (const value of Object.values(http.headers)) registerSecret(value);
+  const base = {
+    http,
+    call,
+    clock: http.clock ?? systemClock,
+    retries: call.retries ?? http.retries ?? DEFAULT_RETRIES,
+    timeoutSeconds: http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    url: `${http.baseUrl}${call.path}`,
+    json,
+    headers,
+  };
+  const transport = transportFor(http.connections ?? 16);
+  return transport instanceof Promise ? transport.then((t) => ({ ...base, transport: t })) : { ...base, transport };
+}
+
+type RetryEvent = Extract<ProviderEvent, { type: 'retry' }>;
+
+/**
+ * One attempt under the one retry policy: the open response once a 2xx arrives, else the `retry` event to
+ * announce before waiting `delayMs`. Throws a GptError whose kind maps to the exit code when it gives up.
+ */
+async function attempt(p: Prepared, attempt: number): Promise<OpenResponse | RetryEvent> {
+  const { call, url, json, headers, clock, retries, timeoutSeconds } = p;
+  const { signal, method } = call;
+  const log = p.http.log;
+  if (signal?.aborted) throw interrupted();
+  log?.(redact(`→ ${method} ${url} (attempt ${attempt})${call.form ? ' multipart' : ''} ${JSON.stringify(loggedHeaders(headers, p.http.headers))}`));
+  if (json !== undefined) log?.(redact(`→ ${json.length > 4000 ? `${json.slice(0, 4000)}… (${json.length} bytes)` : json}`));
+  try {
+    const body = call.form ? await call.form() : json;
+    const res = await p.transport.request(p.transport.dispatcher, url, {
+      method,
+      headers,
+      body,
+      signal,
+      headersTimeout: timeoutSeconds * 1000,
+      bodyTimeout: timeoutSeconds * 1000,
+    });
+    log?.(`← ${res.statusCode} ${headerValue(res.headers, 'content-type') ?? ''}${headerValue(res.headers, 'x-request-id') ? ` x-request-id=${headerValue(res.headers, 'x-request-id')}` : ''}`);
+    if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt };
+    const text = await res.body.text().catch(() => '');
+    log?.(redact(`← ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`));
+    const parsed = parseErrorBody(text);
+    const final = httpError(res.statusCode, res.headers, text, attempt);
+    if (attempt > retries || !shouldRetry(res.statusCode, res.headers, parsed, text)) throw final;
+    const delayMs = retryDelayMs(attempt - 1, res.headers, clock.now(), clock.random());
+    if (delayMs > MAX_RETRY_AFTER_MS) {
+      throw new GptError(final.kind, `${final.message} (the server asks to wait ${Math.round(delayMs / 1000)}s; not waiting that long)`, final.details);
+    }
+    return { type: 'retry', attempt: attempt + 1, delayMs, reason: `${res.statusCode}${parsed?.message ? ` ${parsed.message}` : ''}`, status: res.statusCode };
+  } catch (error) {
+    if (error instanceof GptError) throw error;
+    if (isAbort(error, signal)) throw interrupted();
+    const final = networkError(error, url, timeoutSeconds, attempt);
+    log?.(`← ${final.message}`);
+    if (attempt > retries || !isRetryableNetworkError(error)) throw final;
+    return { type: 'retry', attempt: attempt + 1, delayMs: retryDelayMs(attempt - 1, {}, clock.now(), clock.random()), reason: final.message, status: undefined };
+  }
+}
+
+const isRetry = (outcome: OpenResponse | RetryEvent): outcome is RetryEvent => (outcome as RetryEvent).type === 'retry';
+
 /**
  * The one retry loop: sends a call and returns the open response once a 2xx arrives, yielding a
  * `retry` event before each wait. Throws a GptError whose kind maps to the exit code when it gives up.
  */
 export async function* send(http: HttpSettings, call: ApiCall): AsyncGenerator<ProviderEvent, OpenResponse> {
-  const clock = http.clock ?? systemClock;
-  const retries = call.retries ?? http.retries ?? DEFAULT_RETRIES;
-  const timeoutSeconds = http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const url = `${http.baseUrl}${call.path}`;
-  const json = call.json === undefined ? undefined : JSON.stringify(call.json);
-  const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'user-agent': 'gpt-cli', ...http.headers };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
-  const dispatcher = await sharedAgent(http.connections ?? 16);
-  const { request } = await loadUndici();
-  const { signal, method } = call;
-  const log = http.log;
-  for (const value of Object.values(http.headers ?? {})) registerSecret(value);
+  const p = await prepare(http, call);
+  for (let n = 1; ; n++) {
+    const outcome = await attempt(p, n);
+    if (!isRetry(outcome)) return outcome;
+    yield outcome;
+    await p.clock.sleep(outcome.delayMs, call.signal);
+  }
+}
 
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw interrupted();
-    log?.(redact(`→ ${method} ${url} (attempt ${attempt})${call.form ? ' multipart' : ''} ${JSON.stringify(loggedHeaders(headers, http.headers))}`));
-    if (json !== undefined) log?.(redact(`→ ${json.length > 4000 ? `${json.slice(0, 4000)}… (${json.length} bytes)` : json}`));
-    let failure: { delayMs: number; reason: string; status?: number; final: GptError };
-    try {
-      const body = call.form ? await call.form() : json;
-      const res = await request(dispatcher, url, {
-        method,
-        headers,
-        body,
-        signal,
-        headersTimeout: timeoutSeconds * 1000,
-        bodyTimeout: timeoutSeconds * 1000,
-      });
-      log?.(`← ${res.statusCode} ${headerValue(res.headers, 'content-type') ?? ''}${headerValue(res.headers, 'x-request-id') ? ` x-request-id=${headerValue(res.headers, 'x-request-id')}` : ''}`);
-      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: res.headers, body: res.body, attempts: attempt };
-      const text = await res.body.text().catch(() => '');
-      log?.(redact(`← ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}`));
-      const parsed = parseErrorBody(text);
-      const final = httpError(res.statusCode, res.headers, text, attempt);
-      if (attempt > retries || !shouldRetry(res.statusCode, res.headers, parsed, text)) throw final;
-      const delayMs = retryDelayMs(attempt - 1, res.headers, clock.now(), clock.random());
-      if (delayMs > MAX_RETRY_AFTER_MS) {
-        throw new GptError(final.kind, `${final.message} (the server asks to wait ${Math.round(delayMs / 1000)}s; not waiting that long)`, final.details);
-      }
-      failure = { delayMs, reason: `${res.statusCode}${parsed?.message ? ` ${parsed.message}` : ''}`, status: res.statusCode, final };
-    } catch (error) {
-      if (error instanceof GptError) throw error;
-      if (isAbort(error, signal)) throw interrupted();
-      const final = networkError(error, url, timeoutSeconds, attempt);
-      log?.(`← ${final.message}`);
-      if (attempt > retries || !isRetryableNetworkError(error)) throw final;
-      failure = { delayMs: retryDelayMs(attempt - 1, {}, clock.now(), clock.random()), reason: final.message, final };
-    }
-    yield { type: 'retry', attempt: attempt + 1, delayMs: failure.delayMs, reason: failure.reason, status: failure.status };
-    await clock.sleep(failure.delayMs, signal);
+/** `send` without a generator (a whole answer, batch's path): each `retry` event goes to `early` before its wait. */
+export async function sendWhole(http: HttpSettings, call: ApiCall, early: (event: ProviderEvent) => void): Promise<OpenResponse> {
+  const ready = prepare(http, call);
+  const p = ready instanceof Promise ? await ready : ready;
+  for (let n = 1; ; n++) {
+    const outcome = await attempt(p, n);
+    if (!isRetry(outcome)) return outcome;
+    early(outcome);
+    await p.clock.sleep(outcome.delayMs, call.signal);
   }
 }
 

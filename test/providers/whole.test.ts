@@ -92,7 +92,9 @@ describe('provider.whole() (non-streamed chat, read whole)', () => {
 
   it('one abort signal shared by requests in flight cuts them all, waiting for headers or mid-body', async () => {
     server.reset();
-    server.enqueue({ kind: 'stall-before-headers' }, { kind: 'stall-mid-stream', afterChunks: 1 }, { kind: 'stall-before-headers' });
+    // By what is asked, not arrival order: the whole ones may reach the server first.
+    const stall = (r: { body: unknown }) => ((r.body as { stream?: boolean }).stream ? { kind: 'stall-mid-stream' as const, afterChunks: 1 } : { kind: 'stall-before-headers' as const });
+    server.enqueue(stall, stall, stall);
     const controller = new AbortController();
     const p = provider([]);
     const calls = [request(false), request(true), request(false)].map((r) => ({ ...r, signal: controller.signal }));
