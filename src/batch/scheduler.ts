@@ -3,7 +3,7 @@
  * buckets, and a batch-wide back-off when the API answers 429. Hand-written because it is small
  * and central, and it takes a Clock so tests run in virtual time.
  */
-import type { Clock } from '../domain/index.js';
+import { type Clock, abortHub } from '../domain/index.js';
 
 export interface SchedulerOptions {
   clock: Clock;
@@ -189,15 +189,17 @@ export class Scheduler {
     return this.permit(estimate, this.started++);
   }
 
+  /** Waits for a freed slot (or the stop); every start waits here once the slots are full, so no EventTarget listener. */
   private slotFreed(signal?: AbortSignal): Promise<void> {
+    const stop = signal && abortHub(signal);
     return new Promise<void>((resolve) => {
       const done = () => {
-        signal?.removeEventListener('abort', done);
+        stop?.removeListener('abort', done);
         this.wakeSlot = undefined;
         resolve();
       };
       this.wakeSlot = done;
-      signal?.addEventListener('abort', done, { once: true });
+      stop?.once('abort', done);
     });
   }
 

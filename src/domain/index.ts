@@ -11,3 +11,4 @@ export { type Clock, systemClock } from './clock.js';
 export * from './hash.js';
 export * from './lines.js';
 export * from './suggest.js';
+export { type AbortHub, abortHub } from './abort.js';

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Dispatcher } from 'undici';
+import { abortHub } from '../domain/index.js';
 
 export interface LeanUndici {
   Agent: new (options: { connections: number; keepAliveTimeout: number; pipelining: number }) => Dispatcher;
@@ -32,57 +33,6 @@ function leanFrom(Agent: unknown, apiRequest: unknown): LeanUndici {
       return (apiRequest as ApiRequest).call(dispatcher, { ...options, signal, origin, path } as Dispatcher.RequestOptions);
     },
   };
-}
-
-/** The emitter-shaped side of an AbortSignal that undici accepts (`once`/`removeListener`, `aborted`, `reason`). */
-interface AbortHub {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  on(type: 'abort', listener: () => void): AbortHub;
-  once(type: 'abort', listener: () => void): AbortHub;
-  removeListener(type: 'abort', listener: () => void): AbortHub;
-}
-
-const hubs = new WeakMap<AbortSignal, AbortHub>();
-
-/**
- * One listener on the signal, fanned out to a Set: undici adds and removes an abort listener per request, and on
- * Node's EventTarget that costs ~55 µs a request with a batch's 256 requests sharing one signal (removal walks the
- * list), a third of a bare client's whole request (measured with a bare undici Pool at c = 256).
- */
-export function abortHub(signal: AbortSignal): AbortHub {
-  let hub = hubs.get(signal);
-  if (hub) return hub;
-  const listeners = new Set<() => void>();
-  const add = (_type: 'abort', listener: () => void) => {
-    listeners.add(listener);
-    return hub!;
-  };
-  hub = {
-    get aborted() {
-      return signal.aborted;
-    },
-    get reason() {
-      return signal.reason as unknown;
-    },
-    on: add,
-    once: add,
-    removeListener(_type, listener) {
-      listeners.delete(listener);
-      return hub!;
-    },
-  };
-  signal.addEventListener(
-    'abort',
-    () => {
-      const now = [...listeners];
-      listeners.clear();
-      for (const listener of now) listener();
-    },
-    { once: true },
-  );
-  hubs.set(signal, hub);
-  return hub;
 }
 
 const parsed = new Map<string, { origin: string; path: string }>();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { GptError } from '../../src/domain/index.js';
 import { readWhole, send } from '../../src/providers/http.js';
 import { createProvider } from '../../src/providers/provider.js';
-import { abortHub } from '../../src/providers/undici.js';
+import { abortHub } from '../../src/domain/index.js';
 import type { ProviderEvent, ProviderRequest } from '../../src/providers/types.js';
 import type { ReplyScript } from '../support/mock-server.js';
 import { useMockServer } from '../support/fixture.js';
