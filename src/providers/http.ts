@@ -132,12 +132,10 @@ function transportFor(connections: number): Transport | Promise<Transport> {
 }
 
 function prepare(http: HttpSettings, call: ApiCall): Prepared | Promise<Prepared> {
+  const transport = transportFor(http.connections ?? 16);
+  if (transport instanceof Promise) return transport.then(() => prepare(http, call));
   const json = call.json === undefined ? undefined : JSON.stringify(call.json);
-  const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'user-agent': 'gpt-cli', ...http.headers };
-  if (json !== undefined) headers['content-type'] = 'application/json';
-  if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
-  if (http.headers) for (const value of Object.values(http.headers)) registerSecret(value);
-  const base = {
+  return {
     http,
     call,
     clock: http.clock ?? systemClock,
@@ -145,10 +143,22 @@ function prepare(http: HttpSettings, call: ApiCall): Prepared | Promise<Prepared
     timeoutSeconds: http.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
     url: `${http.baseUrl}${call.path}`,
     json,
-    headers,
+    headers: requestHeaders(http, json !== undefined),
+    transport,
   };
-  const transport = transportFor(http.connections ?? 16);
-  return transport instanceof Promise ? transport.then((t) => ({ ...base, transport: t })) : { ...base, transport };
+}
+
+let lastHeaders: { apiKey: string | undefined; configured: Record<string, string> | undefined; json: boolean; headers: Record<string, string> } | undefined;
+
+/** The headers of a request; the same object again while key and profile headers stay (undici only reads it). */
+function requestHeaders(http: HttpSettings, json: boolean): Record<string, string> {
+  if (lastHeaders && lastHeaders.apiKey === http.apiKey && lastHeaders.configured === http.headers && lastHeaders.json === json) return lastHeaders.headers;
+  const headers: Record<string, string> = { accept: 'application/json, text/event-stream', 'user-agent': 'gpt-cli', ...http.headers };
+  if (json) headers['content-type'] = 'application/json';
+  if (http.apiKey) headers.authorization = `Bearer ${http.apiKey}`;
+  if (http.headers) for (const value of Object.values(http.headers)) registerSecret(value);
+  lastHeaders = { apiKey: http.apiKey, configured: http.headers, json, headers: Object.freeze(headers) as Record<string, string> };
+  return headers;
 }
 
 type RetryEvent = Extract<ProviderEvent, { type: 'retry' }>;

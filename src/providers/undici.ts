@@ -13,6 +13,7 @@ import { abortHub } from '../domain/index.js';
 
 export interface LeanUndici {
   Agent: new (options: { connections: number; keepAliveTimeout: number; pipelining: number }) => Dispatcher;
+  /** `options` must be the caller's own object: it is completed in place (origin, path, signal). */
   request(dispatcher: Dispatcher, url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<Dispatcher.ResponseData>;
 }
 
@@ -29,8 +30,12 @@ function leanFrom(Agent: unknown, apiRequest: unknown): LeanUndici {
     Agent: Agent as LeanUndici['Agent'],
     request: (dispatcher, url, options) => {
       const { origin, path } = parsedUrl(url);
-      const signal = options.signal instanceof AbortSignal ? abortHub(options.signal) : options.signal;
-      return (apiRequest as ApiRequest).call(dispatcher, { ...options, signal, origin, path } as Dispatcher.RequestOptions);
+      // The caller's own literal, completed in place: no copy a request.
+      const full = options as Dispatcher.RequestOptions;
+      full.origin = origin;
+      full.path = path;
+      if (options.signal instanceof AbortSignal) full.signal = abortHub(options.signal);
+      return (apiRequest as ApiRequest).call(dispatcher, full);
     },
   };
 }
