@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chatChunk } from './chat-chunk.mjs';
 
 const dist = new URL('../dist/', import.meta.url);
 // --keep: rebuild in place (the test suite does this; others may be running the CLI meanwhile).
@@ -34,16 +35,12 @@ const commanderBundled = {
     }));
   },
 };
-await build({
-  ...common,
-  packages: undefined,
-  plugins: [commanderBundled],
-  entryPoints: ['src/cli.ts'],
-  outdir: 'dist',
-  splitting: true,
-  sourcemap: 'linked',
-  chunkNames: 'chunks/[name]-[hash]',
-});
+const app = { ...common, packages: undefined, entryPoints: ['src/cli.ts'], outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' };
+// A first pass only for the import graph, which chatChunk needs to put chat's modules into one chunk.
+const { metafile } = await build({ ...app, plugins: [commanderBundled], write: false, metafile: true });
+const chatPath = chatChunk(metafile, { entryPoints: app.entryPoints, roots: ['src/main.ts', 'src/commands/chat.ts'] });
+// chatPath first: commanderBundled would take its virtual module for a package.
+await build({ ...app, plugins: [chatPath, commanderBundled], sourcemap: 'linked' });
 
 // undici's Agent and request(), bundled into one minified CommonJS file that src/providers/undici.ts requires:
 // one file instead of ~30 resolved and read one by one, and without node:http2 (with node:tls and node:crypto under it),
