@@ -6,7 +6,6 @@ import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { GptError, fileErrorReason } from '../domain/index.js';
 import { readTemplateFile } from './include.js';
-import { parseTemplate } from './parse.js';
 import { resolveSchema } from './schema.js';
 import { closest } from './syntax.js';
 import type { Template, TemplateWhere } from './types.js';
@@ -100,6 +99,8 @@ export async function loadTemplate(file: string, confinedTo?: TemplateDir['confi
   } catch (error) {
     throw new GptError('usage', `cannot read template ${file}: ${(error as Error).message.replace(`${file}: `, '')}`);
   }
+  // The parser (and yaml, ~75 CommonJS files) loads with the first template: batch and chat start without it.
+  const { parseTemplate } = await import('./parse.js');
   const template = parseTemplate(text, file);
   return resolveSchema(confinedTo ? { ...template, confinedTo } : template);
 }

@@ -1,5 +1,6 @@
 /** Generation options as front matter spells them, checked like the flags, and the merge of option layers. */
 import { OPTION_SPECS, checkOptionValue, type GenerationOptions, type OptionName } from '../domain/index.js';
+import type { Template } from './types.js';
 
 /** Option keys front matter may set; `system` and `schema` are front-matter keys of their own. */
 type FrontMatterOption = Exclude<keyof GenerationOptions, 'system' | 'schema'>;
@@ -48,4 +49,12 @@ export function mergeOptions(layers: ReadonlyArray<GenerationOptions | undefined
     }
   }
   return merged as GenerationOptions;
+}
+
+/** A name the Structured Outputs APIs accept (letters, digits, _ and -, at most 64). */
+export const schemaNameFor = (templateName: string) => templateName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'output';
+
+/** The options a template sets, with its schema in them (the shape a request takes). */
+export function templateOptions(t: Template): GenerationOptions {
+  return t.schema ? { ...t.options, schema: t.schema } : { ...t.options };
 }

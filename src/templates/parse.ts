@@ -1,8 +1,8 @@
 /** Parses a template file's text into a validated Template: pure, no I/O; every error names `file:line`. */
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Node, type Pair } from 'yaml';
-import { GptError, type GenerationOptions } from '../domain/index.js';
-import { OPTION_SPELLINGS, checkOption, optionKey } from './options.js';
+import { GptError } from '../domain/index.js';
+import { OPTION_SPELLINGS, checkOption, optionKey, schemaNameFor } from './options.js';
 import { TemplateSyntaxError, VAR_NAME, didYouMean, scanBody } from './syntax.js';
 import type { Template, TemplateVar } from './types.js';
 
@@ -14,8 +14,6 @@ const FENCE_END = /^(?:---|\.\.\.)[ \t]*$/;
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A name the Structured Outputs APIs accept (letters, digits, _ and -, at most 64). */
-export const schemaNameFor = (templateName: string) => templateName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'output';
 
 /** What every reader of one file needs: failing at a line, and checking a text's {{…}} syntax. */
 interface FileContext {
@@ -239,7 +237,3 @@ function readChunk(node: unknown, value: unknown, line: number, t: Template, ctx
   }
 }
 
-/** The options a template sets, with its schema in them (the shape a request takes). */
-export function templateOptions(t: Template): GenerationOptions {
-  return t.schema ? { ...t.options, schema: t.schema } : { ...t.options };
-}

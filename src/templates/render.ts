@@ -8,7 +8,7 @@
  */
 import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
-import { templateOptions } from './parse.js';
+import { templateOptions } from './options.js';
 import { resolveSchema } from './schema.js';
 import { TemplateSyntaxError, didYouMean, scanBody, splitSegments, variablesIn } from './syntax.js';
 import type { Template, VariableInfo } from './types.js';

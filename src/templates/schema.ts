@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { GptError, fileErrorReason } from '../domain/index.js';
 import { IncludeError, readTemplateFile } from './include.js';
-import { schemaNameFor } from './parse.js';
+import { schemaNameFor } from './options.js';
 import type { Template } from './types.js';
 
 /** Reads a JSON schema file; the schema's name comes from the file name. Errors are usage errors naming the file. */
