@@ -12,7 +12,8 @@
  * line read, parsed and its id checked for duplicates; ~2,000 sent at c = 256), against three bare floors.
  *
  * Run: npm run build && node bench/batch.mjs [--runs 3] [--requests 2000] [--c1-requests 400] [--c 1,8,64,256]
- *                                            [--rss-lines 1000000] [--rss-runs 1] [--latency 50]
+ *                                            [--long-requests 10000] [--rss-lines 1000000] [--rss-runs 1] [--latency 50]
+ *   --long-requests  one more run at c = 256 with that many requests (the steady state past warm-up)
  */
 import { createReadStream, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -169,6 +170,8 @@ export async function run({
   /** Fewer requests at some concurrencies (c = 1 takes 100 s for 2,000). */
   requestsAt = { 1: 400 },
   concurrencies = [1, 8, 64, 256],
+  /** Runs added after the rest, e.g. a long one at c = 256 to see the steady state past JIT warm-up and connection set-up. */
+  extra = [],
   rssLines = 1_000_000,
   rssRuns = 1,
   latencyMs = 50,
@@ -209,8 +212,8 @@ export async function run({
     };
 
     const perC = [];
-    for (const c of concurrencies) {
-      const n = requestsAt[c] ?? requests;
+    const plan = [...concurrencies.map((c) => ({ c, n: requestsAt[c] ?? requests })), ...extra.map(({ c, requests: n }) => ({ c, n, extra: true }))];
+    for (const { c, n, extra: isExtra } of plan) {
       const input = await inputFor(n);
       log(`batch bench: c=${c}, ${n.toLocaleString('en-US')} requests, ${runs} interleaved rounds…`);
       const samples = Object.fromEntries(CLIENTS.map((k) => [k, []]));
@@ -241,6 +244,7 @@ export async function run({
       perC.push({
         c,
         requests: n,
+        ...(isExtra ? { extra: true } : {}),
         limit: c / (latencyMs / 1000),
         summary,
         ratios: { vsUndici: paired('gpt', 'undici', 'rate'), vsSdk: paired('gpt', 'sdk', 'rate'), wallVsUndici: paired('gpt', 'undici', 'wallRate'), wallVsSdk: paired('gpt', 'sdk', 'wallRate') },
@@ -291,7 +295,13 @@ const TARGET_VS_SDK_C64 = 1.5;
 const TARGET_RSS_MIB = 100;
 
 /** Which concurrencies sent fewer requests than the rest, and why. */
-function requestsNote(perC, latencyMs) {
+function requestsNote(all, latencyMs) {
+  const perC = all.filter((p) => !p.extra);
+  const long = all.filter((p) => p.extra).map((p) => ` One more run at c = ${p.c} sends ${p.requests.toLocaleString('en-US')} requests: the steady state, past JIT warm-up and connection set-up.`).join('');
+  return basicNote(perC, latencyMs) + long;
+}
+
+function basicNote(perC, latencyMs) {
   const counts = perC.map((p) => p.requests);
   const most = Math.max(...counts);
   const fewer = perC.filter((p) => p.requests < most);
@@ -347,10 +357,10 @@ function markdown({ latencyMs, bodyBytes, runs, perC, big }) {
       ]);
     }
   }
-  const ratioRows = perC.map(({ c, ratios }) => {
+  const ratioRows = perC.map(({ c, requests, ratios }) => {
     const targets = [`÷ undici ≥ ${TARGET_VS_UNDICI}: ${check(ratios.vsUndici.median >= TARGET_VS_UNDICI)}`];
     if (c === 64) targets.push(`÷ SDK ≥ ${TARGET_VS_SDK_C64}: ${check(ratios.vsSdk.median >= TARGET_VS_SDK_C64)}`);
-    return [String(c), fmt(ratios.vsUndici, 2), fmt(ratios.vsSdk, 2), fmt(ratios.wallVsUndici, 2), fmt(ratios.wallVsSdk, 2), targets.join('; ')];
+    return [`${c} (${requests.toLocaleString('en-US')} req)`, fmt(ratios.vsUndici, 2), fmt(ratios.vsSdk, 2), fmt(ratios.wallVsUndici, 2), fmt(ratios.wallVsSdk, 2), targets.join('; ')];
   });
   const lines = [
     '### gpt batch: concurrency against a fixed-latency server',
@@ -404,7 +414,7 @@ if (process.argv[2] === '--client') {
 } else if (process.argv[2] === '--floor') {
   await inputFloor(process.argv[4], process.argv[3]);
 } else if (isMain(import.meta) && process.argv.includes('--help')) {
-  process.stdout.write('node bench/batch.mjs [--runs 3] [--requests 2000] [--c1-requests 400] [--c 1,8,64,256] [--rss-lines 1000000] [--rss-runs 1] [--latency 50]\n');
+  process.stdout.write('node bench/batch.mjs [--runs 3] [--requests 2000] [--c1-requests 400] [--c 1,8,64,256] [--long-requests 10000] [--rss-lines 1000000] [--rss-runs 1] [--latency 50]\n');
 } else if (isMain(import.meta)) {
   const list = argAfter('--c');
   const { markdown: md, result } = await run({
@@ -412,6 +422,7 @@ if (process.argv[2] === '--client') {
     requests: numberArg('requests', 2000),
     requestsAt: { 1: numberArg('c1-requests', 400) },
     concurrencies: list ? list.split(',').map(Number) : undefined,
+    extra: numberArg('long-requests', 0) > 0 ? [{ c: 256, requests: numberArg('long-requests', 0) }] : [],
     rssLines: numberArg('rss-lines', 1_000_000),
     rssRuns: numberArg('rss-runs', 1),
     latencyMs: numberArg('latency', 50),
