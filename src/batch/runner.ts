@@ -234,7 +234,6 @@ class LiveRun {
     return { id: item.id, line: item.line, model: item.model, options: item.options, messages: item.messages, price: item.price, estimate, attempts: 1, permit };
   }
 
-
   /** Tokens are counted up front only when a limit needs them (TPM bucket, budget); an unpriced model is always flagged. */
   private estimate(item: PreparedItem): Estimate | Promise<Estimate> {
     const needed = this.opts.tpm !== undefined || this.opts.maxCostUsd !== undefined;

@@ -133,7 +133,10 @@ function transportFor(connections: number): Transport | Promise<Transport> {
 
 function prepare(http: HttpSettings, call: ApiCall): Prepared | Promise<Prepared> {
   const transport = transportFor(http.connections ?? 16);
-  if (transport instanceof Promise) return transport.then(() => prepare(http, call));
+  return transport instanceof Promise ? transport.then((loaded) => prepared(http, call, loaded)) : prepared(http, call, transport);
+}
+
+function prepared(http: HttpSettings, call: ApiCall, transport: Transport): Prepared {
   const json = call.json === undefined ? undefined : JSON.stringify(call.json);
   return {
     http,
