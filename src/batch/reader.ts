@@ -21,7 +21,7 @@ export interface ReadOptions {
   template?: boolean;
   /** How errors name the input: the path given, or stdin. */
   name?: string;
-  /** JSONL: only lines whose id this accepts become entries (a shard's); the others are skipped unvalidated. */
+  /** Only entries whose id this accepts are read (a shard's); JSONL lines of the others are skipped unvalidated. */
   keep?: (id: string) => boolean;
 }
 
@@ -332,7 +332,8 @@ export async function* readCsv(source: Chunks, options: ReadOptions = {}): Async
         continue;
       }
       row++;
-      yield csvRowToEntry(header, record, row, template);
+      const entry = csvRowToEntry(header, record, row, template);
+      if (!options.keep || options.keep(entry.id)) yield entry;
     }
   } catch (err) {
     if (err instanceof GptError) throw err;

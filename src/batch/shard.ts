@@ -4,7 +4,6 @@
  */
 import { fnv1a32, usageError } from '../domain/index.js';
 import { indexOutputs, writeWinners } from './checkpoint.js';
-import type { BatchEntry } from './types.js';
 
 export interface Shard {
   /** 1-based. */
@@ -33,9 +32,6 @@ export function parseShard(text: string): Shard {
 }
 
 /** Only the entries of one shard, streamed. */
-export async function* filterShard(entries: AsyncIterable<BatchEntry>, shard: Shard): AsyncGenerator<BatchEntry> {
-  for await (const entry of entries) if (inShard(entry.id, shard.index, shard.count)) yield entry;
-}
 
 export interface MergeReport {
   /** Lines written: one per id. */

@@ -12,7 +12,7 @@ import { checkIds } from '../batch/id-check.js';
 import type { Render, SchemaCheck } from '../batch/item.js';
 import { readBatchFile, readBatchFileIds } from '../batch/reader.js';
 import { createInterrupt, runBatch } from '../batch/runner.js';
-import { filterShard, inShard, type Shard } from '../batch/shard.js';
+import { inShard, type Shard } from '../batch/shard.js';
 import { openBatchInput, type BatchInput } from '../batch/spool.js';
 import type { BatchEntry, BatchSummary, Progress, ResultSink } from '../batch/types.js';
 import { UsageLogWriter, type UsageContext } from '../batch/usage-log.js';
@@ -52,9 +52,7 @@ export async function run(positional: unknown[], flags: Record<string, unknown>)
     const total = await countEntries(source.path, read, o.shard);
     const entries = (): AsyncIterable<BatchEntry> => {
       const shard = o.shard;
-      if (!shard) return readBatchFile(source.path, read);
-      // JSONL lines of other shards are dropped unvalidated; the filter still serves CSV.
-      return filterShard(readBatchFile(source.path, { ...read, keep: (id) => inShard(id, shard.index, shard.count) }), shard);
+      return readBatchFile(source.path, shard ? { ...read, keep: (id) => inShard(id, shard.index, shard.count) } : read);
     };
     return await execute(job, o, entries(), total);
   } finally {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filterShard, inShard, mergeOutputs, parseShard, shardOf } from '../../src/batch/shard.js';
+import { readBatch } from '../../src/batch/reader.js';
+import { inShard, mergeOutputs, parseShard, shardOf } from '../../src/batch/shard.js';
 import type { ResultLine } from '../../src/batch/types.js';
 import { serializeResult } from '../../src/batch/writer.js';
 import { GptError, fnv1a32 } from '../../src/domain/index.js';
@@ -56,10 +57,14 @@ describe('shards', () => {
     }
   });
 
-  it('filter a stream of entries to one shard', async () => {
-    const entries = Array.from({ length: 50 }, (_, i) => ({ id: `x${i}`, line: i + 1, prompt: 'p', options: {} }));
-    const parts = await Promise.all([1, 2, 3].map((k) => collect(filterShard(fromArray(entries), { index: k, count: 3 }))));
-    expect(parts.flat().map((e) => e.id).sort()).toEqual(entries.map((e) => e.id).sort());
+  it.each([
+    ['JSONL', (ids: string[]) => ids.map((id) => `${JSON.stringify({ id, prompt: 'p' })}\n`).join('')],
+    ['CSV', (ids: string[]) => `id,prompt\n${ids.map((id) => `${id},p\n`).join('')}`],
+  ])('read a %s input as one shard at a time: the shards partition it', async (_format, text) => {
+    const ids = Array.from({ length: 50 }, (_, i) => `x${i}`);
+    const parts = await Promise.all([1, 2, 3].map((k) => collect(readBatch(fromArray([text(ids)]), { keep: (id) => inShard(id, k, 3) }))));
+    expect(parts.flat().map((e) => e.id).sort()).toEqual([...ids].sort());
+    expect(parts.every((part) => part.length > 0 && part.length < ids.length)).toBe(true);
   });
 
   it.each([
