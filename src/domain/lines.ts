@@ -1,5 +1,6 @@
 /**
- * The one byte-level line splitter (SSE streams, batch inputs, output files, Batch API result files),
+ * The one byte-level line splitter (batch inputs, output files, Batch API result files; SSE streams are cut as
+ * text in providers/sse.ts, where a lone CR also ends a line),
  * hand-written because it is small and on the hot path: bytes are cut into lines first, so a UTF-8
  * character split across two chunks stays whole, and a line is joined only once its end arrives.
  */
@@ -20,52 +21,27 @@ export class LineTooLong extends Error {
 export interface LineSplitterOptions {
   /** Past this many bytes in one line, push throws LineTooLong rather than holding the line in memory. */
   maxBytes?: number;
-  /** SSE framing: a lone CR ends a line too, and CR/CRLF are not part of it. Otherwise only LF ends a line (a CR before it stays; see lineText). */
-  crBreaks?: boolean;
 }
 
-/** Splits a byte stream into lines wherever the chunks are cut. */
+/** Splits a byte stream into lines at LF wherever the chunks are cut (a CR before it stays; see lineText). */
 export class LineSplitter {
   private readonly maxBytes: number;
-  private readonly crBreaks: boolean;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private lines = 0;
-  /** A CR ended the last chunk: the next chunk may open with its LF. */
-  private skipLf = false;
 
   constructor(options: LineSplitterOptions = {}) {
     this.maxBytes = options.maxBytes ?? Infinity;
-    this.crBreaks = options.crBreaks ?? false;
   }
 
   /** The complete lines in `chunk` (plus what was held back), without their line break. */
   push(chunk: Uint8Array | string): Buffer[] {
-    let buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.skipLf) {
-      this.skipLf = false;
-      if (buf.length > 0 && buf[0] === LF) buf = buf.subarray(1);
-    }
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lines: Buffer[] = [];
     let start = 0;
-    if (!this.crBreaks || buf.indexOf(CR) === -1) {
-      // Fast path (almost every input): LF only, found with the native indexOf.
-      for (let nl = buf.indexOf(LF); nl !== -1; nl = buf.indexOf(LF, start)) {
-        lines.push(this.line(buf.subarray(start, nl)));
-        start = nl + 1;
-      }
-    } else {
-      for (let i = 0; i < buf.length; i++) {
-        const byte = buf[i];
-        if (byte !== LF && byte !== CR) continue;
-        lines.push(this.line(buf.subarray(start, i)));
-        if (byte === CR) {
-          if (i + 1 < buf.length) {
-            if (buf[i + 1] === LF) i++;
-          } else this.skipLf = true;
-        }
-        start = i + 1;
-      }
+    for (let nl = buf.indexOf(LF); nl !== -1; nl = buf.indexOf(LF, start)) {
+      lines.push(this.line(buf.subarray(start, nl)));
+      start = nl + 1;
     }
     if (start < buf.length) this.hold(buf.subarray(start));
     return lines;
@@ -73,7 +49,6 @@ export class LineSplitter {
 
   /** The last line when the input did not end with a line break. */
   end(): Buffer | undefined {
-    this.skipLf = false;
     if (this.pending.length === 0) return undefined;
     const line = Buffer.concat(this.pending);
     this.pending = [];

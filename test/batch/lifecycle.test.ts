@@ -334,7 +334,6 @@ describe('the shared pieces below batch', () => {
 
   it.each([
     ['LF only: a CR stays on its line', {}, 'a\r\nb\rc\n', ['a\r', 'b\rc']],
-    ['SSE framing: LF, CRLF and a lone CR all end a line', { crBreaks: true }, 'a\r\nb\rc\n', ['a', 'b', 'c']],
   ])('the one line splitter, %s, cut at every byte', (_name, options, text, expected) => {
     const bytes = Buffer.from(text);
     for (let cut = 0; cut <= bytes.length; cut++) {

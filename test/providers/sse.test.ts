@@ -27,6 +27,7 @@ describe('LineDecoder', () => {
     ['LF', 'a\nb\n', ['a', 'b']],
     ['CRLF', 'a\r\nb\r\n', ['a', 'b']],
     ['lone CR', 'a\rb\r', ['a', 'b']],
+    ['LF, CRLF and a lone CR mixed', 'a\r\nb\rc\n', ['a', 'b', 'c']],
     ['blank lines kept', 'a\n\nb\n', ['a', '', 'b']],
     ['CRLF blank line', 'a\r\n\r\nb\r\n', ['a', '', 'b']],
     ['no final newline', 'a\nlast', ['a', 'last']],
