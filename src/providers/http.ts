@@ -46,17 +46,6 @@ export function interrupted(): GptError {
   return new GptError('interrupted', 'interrupted');
 }
 
-let agentPromise: Promise<Dispatcher> | undefined;
-let agentConnections = 0;
-
-/** One Agent per process so connections are reused across requests (and batch items). */
-async function sharedAgent(connections: number): Promise<Dispatcher> {
-  if (!agentPromise || connections > agentConnections) {
-    agentConnections = connections;
-    agentPromise = loadUndici().then(({ Agent }) => new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 }));
-  }
-  return agentPromise;
-}
 
 export function isAbort(error: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted) return true;
@@ -119,16 +108,19 @@ interface Transport {
   request: LeanUndici['request'];
 }
 
-let transportNow: { connections: number; transport: Transport } | undefined;
+/** The process's one Agent (connections are reused across requests and batch items), replaced by a wider one when asked. */
+let shared: { connections: number; loading: Promise<Transport>; ready?: Transport } | undefined;
 
-/** The shared Agent and undici's request(), without an await once both are loaded (batch asks thousands of times). */
+/** The shared Agent and undici's request(), without an await once loaded (batch asks thousands of times). */
 function transportFor(connections: number): Transport | Promise<Transport> {
-  if (transportNow && connections <= transportNow.connections) return transportNow.transport;
-  return Promise.all([sharedAgent(connections), loadUndici()]).then(([dispatcher, { request }]) => {
-    const transport = { dispatcher, request };
-    if (connections >= agentConnections) transportNow = { connections: agentConnections, transport };
-    return transport;
-  });
+  if (!shared || connections > shared.connections) {
+    const entry: NonNullable<typeof shared> = {
+      connections,
+      loading: loadUndici().then(({ Agent, request }) => (entry.ready = { dispatcher: new Agent({ connections, keepAliveTimeout: 30_000, pipelining: 1 }), request })),
+    };
+    shared = entry;
+  }
+  return shared.ready ?? shared.loading;
 }
 
 function prepare(http: HttpSettings, call: ApiCall): Prepared | Promise<Prepared> {
