@@ -3,10 +3,9 @@
  * waits on it, so re-running the same command after a crash or Ctrl-C re-attaches to the running batches
  * instead of paying for them twice.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GptError, fileErrorReason } from '../domain/index.js';
+import { GptError, fileErrorReason, sha256 } from '../domain/index.js';
 import type { BatchEndpoint } from '../providers/batch-api.js';
 
 /** A submitted batch as the state file remembers it. */
@@ -38,7 +37,7 @@ export class BatchState {
 
   /** Reads the state of the run named `name` against `baseUrl`; an unreadable file is reported and ignored. */
   static async open(stateDir: string, baseUrl: string, name: string, log: (line: string) => void): Promise<BatchState> {
-    const key = createHash('sha256').update(`${baseUrl}\n${name}`).digest('hex').slice(0, 32);
+    const key = sha256(`${baseUrl}\n${name}`).slice(0, 32);
     const path = join(stateDir, 'openai-batch', `${key}.json`);
     return new BatchState(path, baseUrl, await readState(path, baseUrl, log));
   }

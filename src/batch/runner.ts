@@ -147,7 +147,7 @@ class LiveRun {
     this.counterFor = memoCounters(opts.counterFor ?? loadCounter);
     // Two full waves of in-flight requests: one wave failing together can be a blip, two is an outage.
     this.networkStreakLimit = Math.max(20, 2 * this.scheduler.limit);
-    // Every request in flight listens on the one signal: as many listeners as the concurrency is no leak.
+    // Requests reach undici through one hub listener, but retry waits listen on the signal directly: as many as the concurrency is no leak.
     setMaxListeners(0, this.cutter.signal);
     this.sendContext = { provider: opts.provider, clock: this.clock, counterFor: this.counterFor, signal: this.cutter.signal };
     if (opts.expectedOutputTokens !== undefined) this.sendContext.expectedOutputTokens = opts.expectedOutputTokens;

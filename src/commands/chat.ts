@@ -1,13 +1,12 @@
 /** `gpt chat [message...]`: one-shot when given a message or piped stdin, else an interactive session; saved as a conversation. */
 import { loadConfig } from '../config/load.js';
-import { sha256 } from '../config/trust.js';
 import type { AttachmentRef } from '../conversations/types.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { currentSystem, historyMessages } from '../conversations/history.js';
 import { composeMessage, readPipedStdin } from '../core/input.js';
 import { conversationSaver } from '../core/save-conversation.js';
 import { messageRequest } from '../core/template-request.js';
-import { GptError, type ChatMessage, type GenerationOptions } from '../domain/index.js';
+import { GptError, type ChatMessage, type GenerationOptions, sha256 } from '../domain/index.js';
 import { warn } from '../ui/status.js';
 import { sendsItems } from '../core/compact.js';
 import { compactIfNeeded } from './chat/compact.js';

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { sha256 } from '../domain/index.js';
 
 /** path → sha256 of a trusted file, or DIRECTORY for a trusted directory. */
 type TrustStore = Record<string, string>;
@@ -42,7 +43,6 @@ export function canonicalPath(path: string): string {
 }
 
 /** node:crypto is loaded on first use, not at start-up (~8 ms): most runs hash nothing. */
-export const sha256 = (bytes: Uint8Array): string => process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex');
 
 /** Whether these exact bytes, read from `path`, are what the user trusted (the caller parses the same bytes). */
 export function bytesTrusted(stateDir: string, path: string, bytes: Uint8Array): boolean {

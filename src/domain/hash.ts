@@ -1,4 +1,4 @@
-/** FNV-1a, 32 bit: the one stable hash (shards, the simulate provider's seed, the id index). */
+/** FNV-1a, 32 bit: the one stable fast hash (shards, the simulate provider's seed, the id index); and sha256 for content. */
 
 const OFFSET = 0x811c9dc5;
 const PRIME = 0x01000193;
@@ -47,4 +47,9 @@ export function fnv1a32Bytes(bytes: Uint8Array, start = 0, end = bytes.length): 
   let hash = OFFSET;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, PRIME);
   return hash >>> 0;
+}
+
+/** The sha256 of some bytes or text, in hex (trusted files, attachments kept by a conversation, state file names); node:crypto loads on first use. */
+export function sha256(content: Uint8Array | string): string {
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(content).digest('hex');
 }

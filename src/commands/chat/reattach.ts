@@ -6,10 +6,9 @@
  */
 import { checkAttachments, withAttachments } from '../../attachments/apply.js';
 import { type Attachment, loadAttachments } from '../../attachments/load.js';
-import { sha256 } from '../../config/trust.js';
 import { lastCompaction } from '../../conversations/history.js';
 import type { AttachmentRef, Conversation, TurnRecord } from '../../conversations/types.js';
-import type { ImageDetail } from '../../domain/index.js';
+import { type ImageDetail, sha256 } from '../../domain/index.js';
 import type { AttachmentTarget } from '../../attachments/apply.js';
 
 export interface Reattach {
