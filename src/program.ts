@@ -4,7 +4,7 @@
  */
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { API_SHAPES, EFFORTS, GptError, OPTION_SPECS, checkValue, closest, exitCodeFor, redact, type OptionName, type OptionSpec, escapeControls } from './domain/index.js';
-import { HELP_WIDTH as HELP_COLUMNS, addHelpTexts, overview } from './commands/help-text.js';
+import { HELP_WIDTH, addHelpTexts, overview } from './commands/help-text.js';
 import { VERSION } from './version.js';
 
 export type CommandOptions = Record<string, unknown>;
@@ -114,7 +114,7 @@ export function buildProgram(): Command {
     .exitOverride()
     // Help is 80 columns wide even on a wider terminal (as a pipe gets it; bin/gpt.js prints it from the build
     // for both); a narrower terminal still gets it wrapped to its width.
-    .configureOutput({ outputError: (str, write) => write(str), getOutHelpWidth: () => Math.min(HELP_COLUMNS, process.stdout.isTTY ? process.stdout.columns || HELP_COLUMNS : HELP_COLUMNS) });
+    .configureOutput({ outputError: (str, write) => write(str), getOutHelpWidth: () => Math.min(HELP_WIDTH, process.stdout.isTTY ? process.stdout.columns || HELP_WIDTH : HELP_WIDTH) });
   // Generation flags before the command too (`gpt --timeout 2 chat hi`): the commands read them with optsWithGlobals.
   for (const flag of addGenerationOptions(new Command()).options) program.addOption(flag.hideHelp());
   for (const add of [addChat, addRun, addBatch, addCost, addSmallCommands]) add(program);

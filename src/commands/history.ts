@@ -7,7 +7,6 @@ import { GptError, escapeControls, formatInt as int } from '../domain/index.js';
 import { footerLine } from '../ui/footer.js';
 import { text } from './prompt/options.js';
 
-
 export async function run(positional: unknown[], flags: Record<string, unknown>): Promise<number> {
   const [action, id] = [text(positional[0]), text(positional[1])];
   const dir = conversationsDir();

@@ -24,7 +24,6 @@ import type { Attachment } from '../attachments/load.js';
 
 const out: Output = { stdout: process.stdout, stderr: process.stderr };
 
-
 /** `gpt run`'s flags, read once. */
 export interface RunOptions extends PromptFlags {
   /** The template's name or path. */

@@ -16,7 +16,6 @@ export interface ModelFacts {
   maxInputTokens?: number | null;
 }
 
-
 /** Usage from token counts alone (a budget check, a dry run): estimated, nothing cached or reasoned. */
 export function estimatedUsage(inputTokens: number, outputTokens = 0): Usage {
   return { input_tokens: inputTokens, cached_input_tokens: 0, output_tokens: outputTokens, reasoning_tokens: 0, total_tokens: inputTokens + outputTokens, estimated: true };

@@ -120,7 +120,6 @@ export async function capped(output: string, maxTokens: number, counter: () => P
   return `${cut}\n[gpt: tool result truncated: ${count.count(cut)} of ${total} tokens shown]`;
 }
 
-
 function totalCost(loop: Loop) {
   const accounted = loop.rounds.filter((r) => r.accounted);
   return accounted.length === 0 ? { input_usd: 0, cached_input_usd: 0, output_usd: 0, total_usd: 0, priced: true } : accounted.map((r) => r.cost).reduce(addCosts);

@@ -46,7 +46,6 @@ export function interrupted(): GptError {
   return new GptError('interrupted', 'interrupted');
 }
 
-
 export function isAbort(error: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted) return true;
   const code = (error as { code?: string }).code;

@@ -14,7 +14,6 @@ const FENCE_END = /^(?:---|\.\.\.)[ \t]*$/;
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-
 /** What every reader of one file needs: failing at a line, and checking a text's {{…}} syntax. */
 interface FileContext {
   path: string;

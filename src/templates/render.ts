@@ -54,7 +54,6 @@ export function describeVariables(t: Template): VariableInfo[] {
   return infos;
 }
 
-
 /**
  * Renders a template into chat messages: front-matter `system` first, then the body's `---role` segments.
  * `vars` come from --var/--vars (or a batch line); `input` is piped stdin, if any.

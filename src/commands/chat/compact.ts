@@ -8,7 +8,6 @@ import type { ChatMessage, GenerationOptions } from '../../domain/index.js';
 import { escapeControls, formatInt as int } from '../../domain/index.js';
 import type { SessionState } from './session.js';
 
-
 export interface Compactable {
   config: ResolvedConfig;
   options: GenerationOptions;
