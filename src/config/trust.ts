@@ -42,8 +42,6 @@ export function canonicalPath(path: string): string {
   }
 }
 
-/** node:crypto is loaded on first use, not at start-up (~8 ms): most runs hash nothing. */
-
 /** Whether these exact bytes, read from `path`, are what the user trusted (the caller parses the same bytes). */
 export function bytesTrusted(stateDir: string, path: string, bytes: Uint8Array): boolean {
   const recorded = readStore(stateDir)[canonicalPath(path)];

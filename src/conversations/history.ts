@@ -36,7 +36,6 @@ export function historyMessages(conversation: Pick<Conversation, 'turns' | 'comp
   return messages;
 }
 
-/** Appends turns to one conversation file, writing its header with the first turn (so a failed first prompt leaves no file). */
 /** The system prompt a conversation is at: the last turn's own (a /system or `-s` given on the way), else the header's. */
 export function currentSystem(conversation: Pick<Conversation, 'header' | 'turns'>): string | undefined {
   const own = conversation.turns.findLast((turn) => turn.system !== undefined)?.system;
@@ -44,6 +43,7 @@ export function currentSystem(conversation: Pick<Conversation, 'header' | 'turns
   return system === '' ? undefined : system;
 }
 
+/** Appends turns to one conversation file, writing its header with the first turn (so a failed first prompt leaves no file). */
 export class ConversationWriter {
   /** The system prompt the file is at (the header's, or the last turn that changed it). */
   private system: string | undefined;
